@@ -1,0 +1,66 @@
+import type { z } from 'zod';
+import { type ContractIssue, ContractValidationError } from '../errors/error-catalog.js';
+
+/** What every contract exposes: its schema, a throwing parser and a result-returning parser. */
+export interface Contract<S extends z.ZodType> {
+  readonly name: string;
+  readonly code: string;
+  readonly schema: S;
+  parse(input: unknown): z.output<S>;
+  safeParse(
+    input: unknown,
+  ): { success: true; data: z.output<S> } | { success: false; error: ContractValidationError };
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let current = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function preview(value: unknown): unknown {
+  if (value === undefined || value === null || typeof value === 'number' || typeof value === 'boolean')
+    return value;
+  if (typeof value === 'string') return value.length > 80 ? `${value.slice(0, 77)}...` : value;
+  return Array.isArray(value) ? `array(${value.length})` : typeof value;
+}
+
+/** Flattens zod issues into path/message/received triples for error messages and the control API. */
+export function toContractIssues(error: z.ZodError, input: unknown): ContractIssue[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    const received = valueAt(input, issue.path);
+    const kind = received === null ? 'null' : Array.isArray(received) ? 'array' : typeof received;
+    const message =
+      received === undefined
+        ? issue.message
+        : `${issue.message} (received ${kind} ${JSON.stringify(preview(received))})`;
+    return { path, message, received: preview(received) };
+  });
+}
+
+/** Wraps a zod schema so every parse failure is a `ContractValidationError` with the given code. */
+export function defineContract<S extends z.ZodType>(name: string, code: string, schema: S): Contract<S> {
+  const safeParse: Contract<S>['safeParse'] = (input) => {
+    const result = schema.safeParse(input);
+    if (result.success) return { success: true, data: result.data };
+    return {
+      success: false,
+      error: new ContractValidationError(code, name, toContractIssues(result.error, input)),
+    };
+  };
+  return {
+    name,
+    code,
+    schema,
+    safeParse,
+    parse(input) {
+      const result = safeParse(input);
+      if (!result.success) throw result.error;
+      return result.data;
+    },
+  };
+}

@@ -1,0 +1,213 @@
+import { KernelError, type KernelErrorContext } from './kernel-error.js';
+
+/** One zod-style issue, flattened: where, what was wrong, what was received. */
+export interface ContractIssue {
+  /** Dotted path into the input, e.g. `targetPreference.backend`; empty for the root. */
+  path: string;
+  message: string;
+  /** The value found at that path (secrets excluded by the caller). */
+  received?: unknown;
+}
+
+function describeIssues(issues: ContractIssue[]): string {
+  return issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
+}
+
+/** A value did not match a contract schema (`code` depends on the contract: `invalid_manifest`, …). */
+export class ContractValidationError extends KernelError {
+  override name = 'ContractValidationError';
+  readonly contract: string;
+  readonly issues: ContractIssue[];
+  constructor(code: string, contract: string, issues: ContractIssue[], context: KernelErrorContext = {}) {
+    super(code, `Invalid ${contract}: ${describeIssues(issues)}`, {
+      ...context,
+      details: { ...context.details, contract, issues },
+    });
+    this.contract = contract;
+    this.issues = issues;
+  }
+}
+
+/** A startup plan failed one of the truthfulness checks (DESIGN §2); nothing was started. */
+export class InvalidStartupPlanError extends KernelError {
+  override name = 'InvalidStartupPlanError';
+  readonly check: string;
+  constructor(check: string, message: string, context: KernelErrorContext = {}) {
+    super('invalid_startup_plan', message, { ...context, details: { ...context.details, check } });
+    this.check = check;
+  }
+}
+
+/** The consumer cannot use this backend; `compatibility` says why (every failing check in `metadata.allFailures`). */
+export class IncompatibleError extends KernelError {
+  override name = 'IncompatibleError';
+  readonly compatibility: unknown;
+  constructor(message: string, compatibility: unknown, context: KernelErrorContext = {}) {
+    super('incompatible', message, { ...context, details: { ...context.details, compatibility } });
+    this.compatibility = compatibility;
+  }
+}
+
+/** No backend with that id is registered; `knownBackends` lists the ones that are. */
+export class UnknownBackendError extends KernelError {
+  override name = 'UnknownBackendError';
+  readonly knownBackends: string[];
+  constructor(backend: string, knownBackends: string[]) {
+    const known = knownBackends.length ? knownBackends.join(', ') : 'none registered';
+    super('unknown_backend', `Unknown backend "${backend}". Known backends: ${known}.`, {
+      backend,
+      details: { knownBackends },
+    });
+    this.knownBackends = knownBackends;
+  }
+}
+
+/** A backend with this id is already registered (pass `{ replace: true }` to swap it). */
+export class DuplicateBackendError extends KernelError {
+  override name = 'DuplicateBackendError';
+  constructor(backend: string) {
+    super(
+      'duplicate_backend',
+      `Backend "${backend}" is already registered; pass { replace: true } to replace it.`,
+      { backend },
+    );
+  }
+}
+
+/** A program the backend needs is missing or does not run. */
+export class BinaryNotFoundError extends KernelError {
+  override name = 'BinaryNotFoundError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('binary_not_found', message, context);
+  }
+}
+
+/** A model file or model name the backend needs does not exist. */
+export class ModelNotFoundError extends KernelError {
+  override name = 'ModelNotFoundError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('model_not_found', message, context);
+  }
+}
+
+/** A model file exists but is not in the expected format. */
+export class InvalidModelError extends KernelError {
+  override name = 'InvalidModelError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('invalid_model', message, context);
+  }
+}
+
+/** A backend's configuration (boot spec, attach spec, options) is invalid or unusable. */
+export class InvalidBootSpecError extends KernelError {
+  override name = 'InvalidBootSpecError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('invalid_boot_spec', message, context);
+  }
+}
+
+/** No port could be bound after the allowed retries. */
+export class PortUnavailableError extends KernelError {
+  override name = 'PortUnavailableError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('port_unavailable', message, context, true);
+  }
+}
+
+/** The process could not be started at all (missing command, bad cwd, permission). */
+export class SpawnFailedError extends KernelError {
+  override name = 'SpawnFailedError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('spawn_failed', message, context);
+  }
+}
+
+/** The instance did not become ready in time, or stopped making progress (`details.reason`). */
+export class ReadinessTimeoutError extends KernelError {
+  override name = 'ReadinessTimeoutError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('readiness_timeout', message, context, true);
+  }
+}
+
+/** The process exited (before it was ready, or while serving). */
+export class ProcessExitedError extends KernelError {
+  override name = 'ProcessExitedError';
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  constructor(
+    message: string,
+    exit: { exitCode: number | null; signal: string | null },
+    context: KernelErrorContext = {},
+  ) {
+    super('process_exited', message, { ...context, details: { ...context.details, ...exit } }, true);
+    this.exitCode = exit.exitCode;
+    this.signal = exit.signal;
+  }
+}
+
+/** The instance crashed too often in the restart window; ensures fail fast until reset or stop. */
+export class CrashLoopError extends KernelError {
+  override name = 'CrashLoopError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('crash_loop', message, context);
+  }
+}
+
+/** No live lease has this reference. */
+export class LeaseNotFoundError extends KernelError {
+  override name = 'LeaseNotFoundError';
+  constructor(leaseRef: string) {
+    super('lease_not_found', `No live lease "${leaseRef}" (it may have expired or been released).`, {
+      details: { leaseRef },
+    });
+  }
+}
+
+/** No instance has this id. */
+export class InstanceNotFoundError extends KernelError {
+  override name = 'InstanceNotFoundError';
+  constructor(instanceId: string) {
+    super('instance_not_found', `No instance "${instanceId}".`, { instanceId });
+  }
+}
+
+/** The instance holds its maximum number of leases (or an exclusive one) and no slot freed in time. */
+export class CapacityExhaustedError extends KernelError {
+  override name = 'CapacityExhaustedError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('capacity_exhausted', message, context, true);
+  }
+}
+
+/** The backend does not run on this operating system or architecture. */
+export class PlatformUnsupportedError extends KernelError {
+  override name = 'PlatformUnsupportedError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('platform_unsupported', message, context);
+  }
+}
+
+/** The caller's AbortSignal fired. */
+export class AbortedError extends KernelError {
+  override name = 'AbortedError';
+  constructor(message = 'The operation was aborted.', context: KernelErrorContext = {}) {
+    super('aborted', message, context);
+  }
+}
+
+/** The kernel (or instance) was closed; it accepts no new work. */
+export class KernelClosedError extends KernelError {
+  override name = 'KernelClosedError';
+  constructor(message = 'The kernel is closed.') {
+    super('kernel_closed', message);
+  }
+}
+
+/** The instance was stopped while the operation was in progress. */
+export class InstanceStoppedError extends KernelError {
+  override name = 'InstanceStoppedError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('instance_stopped', message, context, true);
+  }
+}

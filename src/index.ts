@@ -1,0 +1,36 @@
+// Public API of self-hosted-inference-core. Everything a caller or backend author needs is exported here.
+export type {
+  Backend,
+  HealthResult,
+  InstanceTarget,
+  PlanContext,
+  ProbeContext,
+  ProcessEvent,
+  ProcessEventVerdict,
+  ProgressReport,
+  ReadinessResult,
+} from './backend/backend.js';
+export { isBackendV1 } from './backend/backend.js';
+export { BackendRegistry, type RegisteredBackend } from './backend/backend-registry.js';
+export { checkCompatibility } from './compatibility/check-compatibility.js';
+export * from './contracts/backend-manifest.js';
+export * from './contracts/compatibility-result.js';
+export * from './contracts/consumer-manifest.js';
+export { type Contract, defineContract } from './contracts/define-contract.js';
+export * from './contracts/endpoint-descriptor.js';
+export * from './contracts/endpoint-request.js';
+export * from './contracts/instance-spec.js';
+export * from './contracts/lease.js';
+export * from './contracts/runtime-snapshot.js';
+export * from './contracts/startup-plan.js';
+export * from './contracts/vocabulary.js';
+export * from './errors/error-catalog.js';
+export { KernelError, type KernelErrorContext } from './errors/kernel-error.js';
+export {
+  STARTUP_PLAN_CHECKS,
+  type StartupPlanCheck,
+  validateStartupPlan,
+} from './plan/validate-startup-plan.js';
+export { exposeSecret, Secret } from './secret/secret.js';
+export { EventBus } from './telemetry/event-bus.js';
+export type * from './telemetry/kernel-events.js';
