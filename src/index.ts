@@ -26,6 +26,7 @@ export * from './contracts/startup-plan.js';
 export * from './contracts/vocabulary.js';
 export * from './errors/error-catalog.js';
 export { KernelError, type KernelErrorContext } from './errors/kernel-error.js';
+export { type HttpProbeOptions, type HttpProbeResponse, httpProbe } from './http/http-probe.js';
 export {
   STARTUP_PLAN_CHECKS,
   type StartupPlanCheck,
