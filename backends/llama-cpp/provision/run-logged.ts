@@ -9,7 +9,7 @@ export interface RunLoggedOptions {
   cwd?: string;
   /** Called with each output line (stdout and stderr interleaved). */
   onLine?: (line: string) => void;
-  /** Kills the subprocess (SIGTERM, then SIGKILL after 5000 ms) when aborted. */
+  /** Kills the subprocess's process group (SIGTERM, then SIGKILL after 5000 ms) when aborted. */
   signal?: AbortSignal;
   /** Phase reported in the error when the command fails. */
   phase: string;
@@ -35,6 +35,36 @@ export async function tailFile(path: string, count = 30): Promise<string[]> {
   }
 }
 
+// cmake and make spawn compilers; only killing the whole process group stops a build promptly on abort.
+function killGroupOnAbort(pid: number | undefined, signal: AbortSignal | undefined) {
+  let aborted = false;
+  let forceTimer: NodeJS.Timeout | undefined;
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      if (pid !== undefined) process.kill(-pid, sig);
+    } catch {
+      // group already gone
+    }
+  };
+  const onAbort = () => {
+    aborted = true;
+    kill('SIGTERM');
+    forceTimer = setTimeout(() => kill('SIGKILL'), 5000);
+  };
+  const onExit = () => kill('SIGKILL');
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  process.once('exit', onExit);
+  return {
+    aborted: () => aborted,
+    dispose: () => {
+      clearTimeout(forceTimer);
+      signal?.removeEventListener('abort', onAbort);
+      process.removeListener('exit', onExit);
+    },
+  };
+}
+
 /**
  * Runs `file args` (no shell) and appends its combined output to `log`.
  * @throws {ProvisionError} code `provision_failed` naming `logPath` and its last lines on a non-zero exit.
@@ -53,10 +83,10 @@ export async function runLogged(
     buffer: false,
     reject: false,
     stdin: 'ignore',
-    cancelSignal: options.signal,
-    forceKillAfterDelay: 5000,
+    detached: true,
     lines: false,
   });
+  const stopGroup = killGroupOnAbort(subprocess.pid, options.signal);
   let pending = '';
   subprocess.all?.setEncoding('utf8');
   subprocess.all?.on('data', (chunk: string) => {
@@ -65,13 +95,13 @@ export async function runLogged(
     pending = parts.pop() ?? '';
     for (const line of parts) options.onLine?.(line);
   });
-  const result = await subprocess;
+  const result = await subprocess.finally(stopGroup.dispose);
   if (pending.length > 0) options.onLine?.(pending);
   if (result.failed) {
     log.write(`\n[exit] ${result.shortMessage}\n`);
     await new Promise<void>((resolve) => log.write('', () => resolve()));
     const lastLines = await tailFile(logPath);
-    const reason = result.isCanceled
+    const reason = stopGroup.aborted()
       ? 'was aborted'
       : `failed (${(result.shortMessage ?? '').split('\n')[0]})`;
     throw new ProvisionError(
@@ -82,7 +112,7 @@ export async function runLogged(
         logFile: logPath,
         lastLines,
         phase: options.phase,
-        cause: result.isCanceled ? options.signal?.reason : result,
+        cause: stopGroup.aborted() ? options.signal?.reason : result,
       },
     );
   }
