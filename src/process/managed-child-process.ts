@@ -1,0 +1,197 @@
+import type { Readable } from 'node:stream';
+import type { ResultPromise } from 'execa';
+import type pino from 'pino';
+import { protectGroupOnExit, releaseGroupOnExit } from './exit-safety-net.js';
+import type { LineSplitter } from './line-splitter.js';
+import type { LogRing } from './log-ring.js';
+import type { OrphanWatchdog } from './orphan-watchdog.js';
+import { listGroupMembers } from './proc-info.js';
+import { groupMatches, pollUntil, signalGroup } from './process-group.js';
+import type { ProcessRecords } from './process-records.js';
+import type { ExitInfo, ManagedProcess } from './spawn-process.js';
+
+/** How long to wait for output still in the pipes after the exit, ms. */
+const OUTPUT_DRAIN_MS = 200;
+/** How long to wait for a SIGKILLed group to disappear, ms. */
+const KILL_WAIT_MS = 5000;
+
+interface ManagedChildInit {
+  subprocess: ResultPromise;
+  pid: number;
+  startedAt: number;
+  command: string;
+  args: string[];
+  instanceId: string | undefined;
+  logRing: LogRing;
+  logger: pino.Logger;
+  watchdog: OrphanWatchdog | undefined;
+  records: ProcessRecords | undefined;
+}
+
+/** Resolves true when `promise` settles within `ms`, false otherwise; leaves no timer behind. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, ms), false);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The {@link ManagedProcess} behind `spawnProcess`: exit tracking, group stop/kill and orphan bookkeeping. */
+export class ManagedChildProcess implements ManagedProcess {
+  readonly pid: number;
+  readonly pgid: number;
+  readonly startedAt: number;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly instanceId: string | undefined;
+  readonly logRing: LogRing;
+  readonly exited: Promise<ExitInfo>;
+  #exitInfo: ExitInfo | null = null;
+  #init: ManagedChildInit;
+  #streams: Array<{ stream: Readable; splitter: LineSplitter; ended: boolean }> = [];
+  #onStreamsEnded: (() => void) | undefined;
+  #stopping: Promise<ExitInfo & { forced: boolean }> | undefined;
+  #forced = false;
+  #released = false;
+
+  constructor(init: ManagedChildInit) {
+    this.#init = init;
+    this.pid = init.pid;
+    this.pgid = init.pid;
+    this.startedAt = init.startedAt;
+    this.command = init.command;
+    this.args = init.args;
+    this.instanceId = init.instanceId;
+    this.logRing = init.logRing;
+    // Settles only through the 'exit' event; the execa promise itself is only kept from rejecting.
+    init.subprocess.then(
+      () => {},
+      () => {},
+    );
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      init.subprocess.once('exit', (exitCode, signal) => {
+        const info: ExitInfo = { exitCode, signal, at: Date.now() };
+        this.#exitInfo = info;
+        init.logger.debug({ instanceId: this.instanceId, pid: this.pid, ...info }, 'process exited');
+        this.#drainOutput().then(() => {
+          resolve(info);
+          if (listGroupMembers(this.pgid).length === 0) this.#release();
+        });
+      });
+    });
+  }
+
+  get exitInfo(): ExitInfo | null {
+    return this.#exitInfo;
+  }
+
+  /** Feeds a stdout/stderr stream into a line splitter. */
+  attachOutput(stream: Readable | null, splitter: LineSplitter): void {
+    if (stream === null) return;
+    const entry = { stream, splitter, ended: false };
+    this.#streams.push(entry);
+    stream.on('data', (chunk: Buffer | string) => splitter.write(chunk));
+    const finish = () => {
+      if (entry.ended) return;
+      entry.ended = true;
+      splitter.end();
+      if (this.#streams.every((s) => s.ended)) this.#onStreamsEnded?.();
+    };
+    stream.once('end', finish);
+    stream.once('close', finish);
+    stream.once('error', finish);
+  }
+
+  // Output written just before the exit may still be in the pipes; a grandchild holding them open must not
+  // delay the exit report, hence the cap.
+  async #drainOutput(): Promise<void> {
+    if (this.#streams.every((s) => s.ended)) return;
+    const ended = new Promise<void>((resolve) => {
+      this.#onStreamsEnded = resolve;
+    });
+    await settlesWithin(ended, OUTPUT_DRAIN_MS);
+    this.#onStreamsEnded = undefined;
+  }
+
+  /** Registers the group with the exit safety net, the watchdog and the records. */
+  async register(): Promise<void> {
+    protectGroupOnExit(this.pgid, this.startedAt);
+    this.#init.records?.record({
+      pid: this.pid,
+      pgid: this.pgid,
+      startTime: this.startedAt,
+      command: this.command,
+      args: [...this.args],
+      ...(this.instanceId === undefined ? {} : { instanceId: this.instanceId }),
+    });
+    await this.#init.watchdog?.watch(this.pgid, this.startedAt);
+  }
+
+  // The group is gone: nothing needs protecting any more.
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    releaseGroupOnExit(this.pgid);
+    this.#init.records?.remove(this.pid);
+    this.#init.watchdog?.unwatch(this.pgid).catch(() => {});
+    for (const { stream, ended } of this.#streams) if (!ended) stream.destroy();
+  }
+
+  #groupAlive(): boolean {
+    return listGroupMembers(this.pgid).length > 0 && groupMatches(this.pgid, this.startedAt);
+  }
+
+  #signal(signal: NodeJS.Signals): void {
+    // While the leader has not been reaped its pid cannot be reused; afterwards check the group is ours.
+    if (this.#exitInfo === null || groupMatches(this.pgid, this.startedAt)) signalGroup(this.pgid, signal);
+  }
+
+  stop(options: { timeoutMs?: number } = {}): Promise<ExitInfo & { forced: boolean }> {
+    this.#stopping ??= this.#stop(options.timeoutMs ?? 5000);
+    return this.#stopping;
+  }
+
+  async #stop(timeoutMs: number): Promise<ExitInfo & { forced: boolean }> {
+    const deadline = Date.now() + timeoutMs;
+    if (this.#exitInfo === null || this.#groupAlive()) {
+      this.#init.logger.debug(
+        { instanceId: this.instanceId, pid: this.pid, timeoutMs },
+        'stopping process group',
+      );
+      this.#signal('SIGTERM');
+      const exitedInTime = await settlesWithin(this.exited, timeoutMs);
+      const groupGone = exitedInTime && (await pollUntil(() => !this.#groupAlive(), deadline - Date.now()));
+      if (!groupGone) await this.#killGroup();
+    }
+    const info = await this.exited;
+    this.#release();
+    return { ...info, forced: this.#forced };
+  }
+
+  kill(): Promise<ExitInfo> {
+    return this.#killGroup().then(() => {
+      this.#release();
+      return this.exited;
+    });
+  }
+
+  async #killGroup(): Promise<void> {
+    if (this.#exitInfo === null || this.#groupAlive()) {
+      this.#forced = true;
+      this.#init.logger.debug({ instanceId: this.instanceId, pid: this.pid }, 'killing process group');
+      this.#signal('SIGKILL');
+    }
+    await this.exited;
+    if (!(await pollUntil(() => !this.#groupAlive(), KILL_WAIT_MS))) {
+      this.#init.logger.warn(
+        { instanceId: this.instanceId, pgid: this.pgid },
+        'process group survived SIGKILL',
+      );
+    }
+  }
+}

@@ -1,0 +1,190 @@
+import { statSync } from 'node:fs';
+import { execa } from 'execa';
+import pino from 'pino';
+import { SpawnFailedError } from '../errors/error-catalog.js';
+import { LineSplitter } from './line-splitter.js';
+import { LogRing } from './log-ring.js';
+import { ManagedChildProcess } from './managed-child-process.js';
+import type { OrphanWatchdog } from './orphan-watchdog.js';
+import { readProcessStartTime } from './proc-info.js';
+import type { ProcessRecords } from './process-records.js';
+import { resolveCommand } from './resolve-command.js';
+
+/** What to run and where its output goes. */
+export interface SpawnOptions {
+  /** Program name (searched on `PATH`) or path (relative ones against `cwd`). */
+  command: string;
+  /** Arguments, passed as-is (never through a shell). */
+  args: string[];
+  /** Variables merged over `process.env` for the child. */
+  env?: Record<string, string>;
+  /** Working directory; must exist. @default process.cwd() */
+  cwd?: string;
+  /** Receives each output line at debug (`{ instanceId, stream, line }`). @default pino({ level: 'silent' }) */
+  logger?: pino.Logger;
+  /** Ring the output lines go to. @default new LogRing() */
+  logRing?: LogRing;
+  /** Called for every output line (after it is in the ring). */
+  onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** Instance the process serves, for records and logs. */
+  instanceId?: string;
+  /** Watchdog that kills the process group if the kernel dies (started on first use). */
+  watchdog?: OrphanWatchdog;
+  /** Where the pid + start time are recorded until the group is gone. */
+  records?: ProcessRecords;
+  /** Longest output line kept whole, in characters; longer lines are split. @default 16384 */
+  maxLineLength?: number;
+}
+
+/** How a process ended. */
+export interface ExitInfo {
+  /** Exit code, or null when a signal ended it. */
+  exitCode: number | null;
+  /** Signal that ended it (e.g. `SIGKILL`), or null. */
+  signal: string | null;
+  /** When the exit was seen, epoch ms. */
+  at: number;
+}
+
+/** A running (or finished) child process that leads its own process group. */
+export interface ManagedProcess {
+  readonly pid: number;
+  /** Process group id; equals `pid`. */
+  readonly pgid: number;
+  /** Real start time of the process (from /proc), epoch ms; with `pid` it identifies the process. */
+  readonly startedAt: number;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly instanceId: string | undefined;
+  /** Last output lines. */
+  readonly logRing: LogRing;
+  /** Resolves once the process exited and its remaining output was read (never rejects). */
+  readonly exited: Promise<ExitInfo>;
+  /** Null while running. */
+  readonly exitInfo: ExitInfo | null;
+  /**
+   * SIGTERM to the whole group, wait up to `timeoutMs`, SIGKILL the group; resolves once no member of the
+   * group is left (grandchildren included). Idempotent: concurrent and later calls share one promise; on a
+   * process that already exited (and left nothing behind) it only reports the exit.
+   * @param options.timeoutMs Grace between SIGTERM and SIGKILL, ms. @default 5000
+   */
+  stop(options?: { timeoutMs?: number }): Promise<ExitInfo & { forced: boolean }>;
+  /** SIGKILL to the whole group now; resolves once no member is left. */
+  kill(): Promise<ExitInfo>;
+}
+
+function validateCwd(cwd: string | undefined): string {
+  if (cwd === undefined) return process.cwd();
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(cwd).isDirectory();
+  } catch {
+    throw new SpawnFailedError(
+      `Working directory ${cwd} does not exist. Create it or pass an existing cwd.`,
+      { path: cwd, details: { cwd, reason: 'cwd_missing' } },
+    );
+  }
+  if (!isDirectory) {
+    throw new SpawnFailedError(`Working directory ${cwd} is not a directory. Pass a directory as cwd.`, {
+      path: cwd,
+      details: { cwd, reason: 'cwd_not_directory' },
+    });
+  }
+  return cwd;
+}
+
+function validateArgs(command: string, args: unknown): void {
+  if (!Array.isArray(args)) {
+    throw new SpawnFailedError(
+      `Arguments for "${command}" must be an array of strings; received ${typeof args}.`,
+      { details: { command, reason: 'invalid_args' } },
+    );
+  }
+  const bad = args.findIndex((a) => typeof a !== 'string');
+  if (bad !== -1) {
+    throw new SpawnFailedError(
+      `Argument ${bad} for "${command}" must be a string; received ${typeof args[bad]} (${String(args[bad])}).`,
+      { details: { command, index: bad, reason: 'invalid_args' } },
+    );
+  }
+}
+
+/**
+ * Starts a program in its own process group (no shell), streams its output line by line into a ring, the
+ * logger and `onLine`, and registers it with the watchdog, the records and the exit safety net, so it
+ * cannot outlive the kernel. Everything is checked before anything is spawned.
+ * @throws BinaryNotFoundError (`binary_not_found`) when the command is missing or not executable.
+ * @throws SpawnFailedError (`spawn_failed`) when `cwd` is missing or not a directory, `args` is not a string
+ *   array, or the operating system refuses to start the program (`cause` holds the spawn error).
+ */
+export async function spawnProcess(options: SpawnOptions): Promise<ManagedProcess> {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const { instanceId } = options;
+  validateArgs(options.command, options.args);
+  const cwd = validateCwd(options.cwd);
+  const env = options.env ?? {};
+  const resolved = resolveCommand(options.command, { ...process.env, ...env }, cwd);
+  // Start the watchdog first so there is no moment where the child runs unwatched.
+  await options.watchdog?.start();
+
+  const subprocess = execa(resolved.path, options.args, {
+    cwd,
+    env,
+    extendEnv: true,
+    detached: true, // own process group: pgid = pid, so the group can be signalled as one
+    cleanup: true, // (execa ignores it with detached; the watchdog and the exit safety net do the work)
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+    stripFinalNewline: false,
+  });
+  const pid = subprocess.pid;
+  if (pid === undefined) {
+    const result = await subprocess;
+    const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
+    throw new SpawnFailedError(
+      `Could not start ${resolved.path}${code ? ` (${code})` : ''}: ${result.shortMessage}. Check that it is a program for this system and that you may run it.`,
+      {
+        path: resolved.path,
+        instanceId,
+        cause: result.cause ?? result,
+        details: { command: options.command, errno: code },
+      },
+    );
+  }
+  // The child is exec'd (libuv waits for that) but cannot have been reaped yet: /proc still has it.
+  const startedAt = readProcessStartTime(pid) ?? Date.now();
+  const logRing = options.logRing ?? new LogRing();
+  const managed = new ManagedChildProcess({
+    subprocess,
+    pid,
+    startedAt,
+    command: resolved.path,
+    args: [...options.args],
+    instanceId,
+    logRing,
+    logger,
+    watchdog: options.watchdog,
+    records: options.records,
+  });
+  const splitter = (stream: 'stdout' | 'stderr') =>
+    new LineSplitter(
+      (line) => {
+        logRing.push(stream, line);
+        logger.debug({ instanceId, stream, line }, 'process output');
+        try {
+          options.onLine?.(stream, line);
+        } catch (err) {
+          logger.error({ instanceId, err }, 'onLine listener threw');
+        }
+      },
+      { maxLineLength: options.maxLineLength },
+    );
+  managed.attachOutput(subprocess.stdout, splitter('stdout'));
+  managed.attachOutput(subprocess.stderr, splitter('stderr'));
+  logger.debug({ instanceId, pid, command: resolved.path, args: options.args }, 'process spawned');
+  await managed.register();
+  return managed;
+}
