@@ -10,9 +10,14 @@ function firstAccepted<T>(offered: readonly T[], accepted: readonly T[]): T | nu
   return offered.find((v) => accepted.includes(v)) ?? null;
 }
 
+// Own properties only: a capability named like an Object.prototype member (`constructor`) is undeclared, not a function.
+function declaredCapability(backend: BackendManifest, name: string): unknown {
+  return Object.hasOwn(backend.capabilities, name) ? backend.capabilities[name] : false;
+}
+
 function capabilityMismatches(backend: BackendManifest, wanted: Record<string, unknown>): string[] {
   return Object.entries(wanted)
-    .filter(([name, value]) => (backend.capabilities[name] ?? false) !== value)
+    .filter(([name, value]) => declaredCapability(backend, name) !== value)
     .map(([name]) => name);
 }
 
@@ -81,7 +86,7 @@ export function checkCompatibility(
 
   const warnings = capabilityMismatches(backend, consumer.optionalCapabilities).map(
     (c) =>
-      `optional capability ${c} is ${String(backend.capabilities[c] ?? false)} (wanted ${String(consumer.optionalCapabilities[c])})`,
+      `optional capability ${c} is ${String(declaredCapability(backend, c))} (wanted ${String(consumer.optionalCapabilities[c])})`,
   );
   const first = failures[0];
   return {

@@ -28,16 +28,30 @@ function preview(value: unknown): unknown {
   return Array.isArray(value) ? `array(${value.length})` : typeof value;
 }
 
+// zod reports unknown keys once at the parent object; split them so each issue names the key's own path and value.
+function perKeyIssues(error: z.ZodError): { path: PropertyKey[]; message: string }[] {
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          path: [...issue.path, key],
+          message: `Unrecognized key "${key}": remove it or check its spelling`,
+        }))
+      : [issue],
+  );
+}
+
 /** Flattens zod issues into path/message/received triples for error messages and the control API. */
 export function toContractIssues(error: z.ZodError, input: unknown): ContractIssue[] {
-  return error.issues.map((issue) => {
+  return perKeyIssues(error).map((issue) => {
     const path = issue.path.map(String).join('.');
     const received = valueAt(input, issue.path);
-    const kind = received === null ? 'null' : Array.isArray(received) ? 'array' : typeof received;
-    const message =
-      received === undefined
-        ? issue.message
-        : `${issue.message} (received ${kind} ${JSON.stringify(preview(received))})`;
+    // Scalars show type and value (`string "weird"`); null, arrays and objects show their preview alone.
+    const shown =
+      received === null || typeof received === 'object'
+        ? String(preview(received))
+        : `${typeof received} ${JSON.stringify(preview(received))}`;
+    const echoed = received === undefined || issue.message.endsWith(`received ${shown}`);
+    const message = echoed ? issue.message : `${issue.message} (received ${shown})`;
     return { path, message, received: preview(received) };
   });
 }

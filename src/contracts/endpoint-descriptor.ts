@@ -37,9 +37,13 @@ export const endpointDescriptorSchema = z
     capabilities: capabilitiesSchema.default({}),
     metadata: metadataSchema.default({}),
   })
+  // zod runs this even when baseUrl already failed `z.url()`; an unparseable URL is reported there, not here.
   .refine(
     (d) =>
-      !OPENAI_PROTOCOLS.has(d.protocol) || new URL(d.baseUrl).pathname.replace(/\/+$/, '').endsWith('/v1'),
+      !OPENAI_PROTOCOLS.has(d.protocol) ||
+      typeof d.baseUrl !== 'string' ||
+      !URL.canParse(d.baseUrl) ||
+      new URL(d.baseUrl).pathname.replace(/\/+$/, '').endsWith('/v1'),
     {
       message: 'baseUrl must end in /v1 for OpenAI protocols',
       path: ['baseUrl'],
