@@ -211,3 +211,40 @@ export class InstanceStoppedError extends KernelError {
     super('instance_stopped', message, context, true);
   }
 }
+
+/** A `shic.yaml` (or other config) is invalid; `issues` name each YAML path with its line and column. */
+export class InvalidConfigError extends KernelError {
+  override name = 'InvalidConfigError';
+  readonly issues: ContractIssue[];
+  constructor(message: string, issues: ContractIssue[], context: KernelErrorContext = {}) {
+    super('invalid_config', message, { ...context, details: { ...context.details, issues } });
+    this.issues = issues;
+  }
+}
+
+/** The config names no deployment with this name; `knownDeployments` lists the ones it has. */
+export class UnknownDeploymentError extends KernelError {
+  override name = 'UnknownDeploymentError';
+  constructor(deployment: string, knownDeployments: string[]) {
+    const known = knownDeployments.length ? knownDeployments.join(', ') : 'none declared';
+    super('unknown_deployment', `Unknown deployment "${deployment}". Declared deployments: ${known}.`, {
+      details: { deployment, knownDeployments },
+    });
+  }
+}
+
+/** Another `shic up` already owns this state directory. */
+export class DaemonRunningError extends KernelError {
+  override name = 'DaemonRunningError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('daemon_running', message, context);
+  }
+}
+
+/** No `shic up` daemon answers for this state directory (not started, or its files are stale). */
+export class DaemonUnreachableError extends KernelError {
+  override name = 'DaemonUnreachableError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('daemon_unreachable', message, context, true);
+  }
+}

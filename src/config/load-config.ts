@@ -1,0 +1,218 @@
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import type { ContractIssue } from '../errors/error-catalog.js';
+import { InvalidConfigError } from '../errors/error-catalog.js';
+import { Secret } from '../secret/secret.js';
+import { interpolateEnv } from './interpolate-env.js';
+import { type ShicConfig, shicConfigSchema } from './shic-config.js';
+
+/** A config issue with its place in the YAML source (1-based line and column). */
+export interface ConfigIssue extends ContractIssue {
+  line?: number;
+  column?: number;
+}
+
+/** A validated config and where it came from. */
+export interface LoadedConfig {
+  config: ShicConfig;
+  /** Absolute path of the file, when read from one. */
+  file?: string;
+  /** Absolute state directory (config `stateDir`, else `$SHIC_STATE_DIR`, else the default). */
+  stateDir: string;
+}
+
+/** Options of {@link parseConfigText} and {@link loadConfigFile}. */
+export interface LoadConfigOptions {
+  /** Variables for `${NAME}` interpolation. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Shown in error messages. @default '<config>' */
+  fileName?: string;
+  /** Directory relative paths (`stateDir`, `bootSpec.modelPath`, …) resolve against. @default process.cwd() */
+  baseDir?: string;
+}
+
+/** Keys whose string values are credentials: wrapped in `Secret` so they never print. */
+const SECRET_KEY = /^(api[-_]?key|token|password|secret|authorization|bearer)$/i;
+/** Boot-spec keys holding file paths, resolved against the config file's directory. */
+const PATH_KEYS = ['modelPath', 'binaryPath', 'cwd'];
+
+/** The state directory used when neither the config nor `--state-dir` names one. */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SHIC_STATE_DIR) return resolve(env.SHIC_STATE_DIR);
+  const base = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return join(base, 'shic');
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+// Walks the YAML AST along the path and returns the deepest node found (for a missing key: its parent's key).
+function locate(
+  contents: unknown,
+  path: readonly PropertyKey[],
+  atKey: boolean,
+): [number, number] | undefined {
+  let node = contents as Node | null | undefined;
+  let range = node?.range ? [node.range[0], node.range[1]] : undefined;
+  let keyRange = range;
+  for (const [i, key] of path.entries()) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? p.key.value : p.key) === key);
+      if (!pair) return keyRange as [number, number] | undefined;
+      const keyNode = pair.key as Node | null;
+      const last = i === path.length - 1;
+      const target = (last && atKey) || !pair.value ? keyNode : (pair.value as Node);
+      if (target?.range) range = [target.range[0], target.range[1]];
+      if (keyNode?.range) keyRange = [keyNode.range[0], keyNode.range[1]];
+      node = pair.value as Node | null;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(key)] as Node | undefined;
+      if (!item?.range) break;
+      range = [item.range[0], item.range[1]];
+      node = item;
+    } else break;
+  }
+  return range as [number, number] | undefined;
+}
+
+function preview(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string')
+    return `string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
+  if (Array.isArray(value)) return `array(${value.length})`;
+  return typeof value === 'object' ? 'object' : `${typeof value} ${String(value)}`;
+}
+
+function zodIssues(error: z.ZodError): { path: PropertyKey[]; message: string; atKey: boolean }[] {
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          path: [...issue.path, key],
+          message: `unrecognized key "${key}": remove it or check its spelling`,
+          atKey: true,
+        }))
+      : [{ path: issue.path, message: issue.message, atKey: false }],
+  );
+}
+
+function formatIssues(fileName: string, issues: ConfigIssue[]): string {
+  const lines = issues.map((i) => {
+    const where = i.line === undefined ? '' : `:${i.line}:${i.column}`;
+    return `  ${fileName}${where} ${i.path || '(root)'}: ${i.message}`;
+  });
+  return `Invalid config ${fileName}:\n${lines.join('\n')}`;
+}
+
+// Credentials become Secrets after validation, so the JSON Schema stays plain and no log or table shows them.
+function wrapSecrets(node: unknown, underHeaders = false): unknown {
+  if (Array.isArray(node)) return node.map((item) => wrapSecrets(item));
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node).map(([k, v]) => {
+      if (typeof v === 'string' && (underHeaders || SECRET_KEY.test(k))) return [k, new Secret(v)];
+      return [k, wrapSecrets(v, k.toLowerCase() === 'headers')];
+    }),
+  );
+}
+
+function resolvePaths(spec: Record<string, unknown> | undefined, baseDir: string): void {
+  if (!spec) return;
+  for (const key of PATH_KEYS) {
+    const value = spec[key];
+    if (typeof value === 'string' && (value.startsWith('./') || value.startsWith('../'))) {
+      spec[key] = resolve(baseDir, value);
+    }
+  }
+}
+
+/**
+ * Parses and validates a `shic.yaml` text: YAML syntax, `${ENV}` interpolation, then the zod schema.
+ * Credentials (`apiKey`, `token`, `headers.*`, …) come back as `Secret`s.
+ * @throws InvalidConfigError (`invalid_config`) listing every issue with its YAML path, line and column.
+ */
+export function parseConfigText(text: string, options: LoadConfigOptions = {}): LoadedConfig {
+  const fileName = options.fileName ?? '<config>';
+  const baseDir = options.baseDir ?? process.cwd();
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const at = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  if (doc.errors.length > 0) {
+    const issues: ConfigIssue[] = doc.errors.map((e) => ({
+      path: '',
+      message: `YAML syntax: ${e.message.split('\n')[0]}`,
+      ...at(e.pos[0]),
+    }));
+    throw new InvalidConfigError(formatIssues(fileName, issues), issues, { path: fileName });
+  }
+  const raw = doc.toJS() ?? {};
+  const issues: ConfigIssue[] = [];
+  const interpolated = interpolateEnv(raw, options.env ?? process.env);
+  for (const issue of interpolated.issues) {
+    const range = locate(doc.contents, issue.path, false);
+    issues.push({ path: issue.path.join('.'), message: issue.message, ...(range ? at(range[0]) : {}) });
+  }
+  const result = shicConfigSchema.safeParse(interpolated.value);
+  if (!result.success) {
+    for (const issue of zodIssues(result.error)) {
+      const range = locate(doc.contents, issue.path, issue.atKey);
+      const key = String(issue.path.at(-1) ?? '');
+      // Echo the raw YAML value (before interpolation, so never a secret), except under credential keys.
+      const received = SECRET_KEY.test(key) ? undefined : valueAt(raw, issue.path);
+      const echoed = issue.atKey || received === undefined || issue.message.includes('received');
+      const message =
+        received === undefined && !issue.atKey
+          ? `${issue.message.replace(/, received undefined$/, '')} (missing: add it)`
+          : `${issue.message}${echoed ? '' : ` (received ${preview(received)})`}`;
+      issues.push({
+        path: issue.path.map(String).join('.'),
+        message,
+        ...(range ? at(range[0]) : {}),
+      });
+    }
+  }
+  if (issues.length > 0)
+    throw new InvalidConfigError(formatIssues(fileName, issues), issues, { path: fileName });
+  const config = result.data as ShicConfig;
+  for (const deployment of Object.values(config.deployments)) {
+    resolvePaths(deployment.bootSpec, baseDir);
+    if (deployment.bootSpec)
+      deployment.bootSpec = wrapSecrets(deployment.bootSpec) as Record<string, unknown>;
+    deployment.backendOptions = wrapSecrets(deployment.backendOptions) as Record<string, unknown>;
+  }
+  const env = options.env ?? process.env;
+  const stateDir = config.stateDir ? resolve(baseDir, config.stateDir) : defaultStateDir(env);
+  return { config, stateDir };
+}
+
+/**
+ * Reads and validates a config file; relative paths in it resolve against the file's directory.
+ * @throws InvalidConfigError (`invalid_config`) when the file is missing or invalid.
+ */
+export async function loadConfigFile(file: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const absolute = isAbsolute(file) ? file : resolve(file);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (error) {
+    const issue = { path: '', message: `cannot read ${absolute}: ${(error as Error).message}` };
+    throw new InvalidConfigError(`Cannot read config ${absolute}: ${(error as Error).message}`, [issue], {
+      path: absolute,
+      cause: error,
+    });
+  }
+  const loaded = parseConfigText(text, { baseDir: dirname(absolute), fileName: file, ...options });
+  return { ...loaded, file: absolute };
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { consumerManifestSchema } from '../contracts/consumer-manifest.js';
+import { restartPolicySchema } from '../contracts/startup-plan.js';
+import { backendIdSchema, metadataSchema, startupKindSchema } from '../contracts/vocabulary.js';
+
+const ms = z.number().int().nonnegative().max(2_147_483_647);
+
+/** Lease policy of a deployment. */
+export const deploymentLeaseSchema = z.strictObject({
+  /** Lease time-to-live in ms when `ensure` gives none. @default 60000 */
+  ttlMs: z.number().int().positive().max(2_147_483_647).default(60_000),
+});
+
+/** One named deployment: which backend, how to boot or attach it, and its policies. */
+export const deploymentSchema = z.strictObject({
+  /**
+   * Backend id (`llama-cpp`, `mlx`, `ollama`) or the name of a package that exports a v1 backend
+   * (its default export, or `createBackend()`), resolved with `import()`.
+   */
+  backend: backendIdSchema,
+  /** `spawned` or `attach_existing_service`; @default the backend's own. */
+  startupKind: startupKindSchema.optional(),
+  /** Boot spec of a spawned backend (e.g. llama-cpp: `modelPath`, `ctxSize`, `apiKey`, …). */
+  bootSpec: metadataSchema.optional(),
+  /** Backend options (attach spec of an attached backend, e.g. ollama: `host`). */
+  backendOptions: metadataSchema.default({}),
+  /** Model to serve or attach to (required by ollama). */
+  modelIdentity: z.string().min(1).optional(),
+  lease: deploymentLeaseSchema.default({ ttlMs: 60_000 }),
+  /** Stop the instance after this many ms without leases; absent = the backend's default. */
+  idleShutdownMs: ms.optional(),
+  /** Restart policy of a spawned instance; absent = the backend's default. */
+  restartPolicy: restartPolicySchema.partial().optional(),
+  /** `eager` starts at `shic up`; `on-demand` starts at the first ensure. @default 'eager' */
+  start: z.enum(['eager', 'on-demand']).default('eager'),
+  /** Consumer manifest used by `shic ensure <deployment>`; @default an OpenAI chat consumer. */
+  consumer: consumerManifestSchema.optional(),
+  /** Free-form metadata copied into the instance. */
+  metadata: metadataSchema.default({}),
+});
+export type Deployment = z.output<typeof deploymentSchema>;
+
+/** Where the control API listens. */
+export const controlConfigSchema = z.strictObject({
+  /** Interface to bind; anything but loopback prints a warning. @default '127.0.0.1' */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** TCP port; 0 picks a free one (written to `stateDir`). @default 0 */
+  port: z.number().int().min(0).max(65_535).default(0),
+  /** Largest accepted request body, in bytes. @default 1048576 */
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
+});
+export type ControlConfig = z.output<typeof controlConfigSchema>;
+
+/** The `shic.yaml` file (DESIGN §9). */
+export const shicConfigSchema = z
+  .strictObject({
+    /** JSON Schema reference for editors; ignored. */
+    $schema: z.string().optional(),
+    /** State directory (token, address, process records); relative to the config file. @default `$SHIC_STATE_DIR` or `~/.local/state/shic` */
+    stateDir: z.string().min(1).optional(),
+    /** pino level of the daemon's logs. @default 'info' */
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+    control: controlConfigSchema.default({ host: '127.0.0.1', port: 0, bodyLimitBytes: 1024 * 1024 }),
+    /** Deployments by name (letters, digits, `.`, `_`, `-`). */
+    deployments: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'deployment names are letters, digits, . _ -'),
+        deploymentSchema,
+      )
+      .default({}),
+  })
+  .describe('shic.yaml — deployments and control API of the shic daemon');
+export type ShicConfig = z.output<typeof shicConfigSchema>;
+export type ShicConfigInput = z.input<typeof shicConfigSchema>;
+
+/** The JSON Schema (draft 2020-12) of `shic.yaml`, for editor completion (`shic config schema`). */
+export function shicConfigJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(shicConfigSchema, { io: 'input', target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >;
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import type { Deployment } from '../config/shic-config.js';
+import type { ConsumerManifestInput } from '../contracts/consumer-manifest.js';
+import type {
+  EndpointRequestInput,
+  EnsureEndpointOptionsInput,
+  ExecutionContextInput,
+} from '../contracts/endpoint-request.js';
+import type { InstanceSpecInput } from '../contracts/instance-spec.js';
+import { UnknownDeploymentError } from '../errors/error-catalog.js';
+
+/** The consumer `ensure <deployment>` uses when the deployment declares none: any OpenAI chat endpoint. */
+export const DEFAULT_CONSUMER: ConsumerManifestInput = {
+  consumer: 'shic',
+  acceptedRuntimeKinds: ['service'],
+  acceptedManagementModes: ['kernel_managed', 'externally_managed'],
+  acceptedProtocols: ['openai_chat_completions'],
+};
+
+/** Lease options an `ensure <deployment>` call may set. */
+export interface DeploymentEnsureOptions {
+  ownerRef?: string;
+  ttlMs?: number;
+  exclusive?: boolean;
+  capacityWaitMs?: number;
+  context?: ExecutionContextInput;
+}
+
+/** Everything `kernel.ensureEndpoint` needs, built from a deployment. */
+export interface EndpointCall {
+  request: EndpointRequestInput;
+  consumer: ConsumerManifestInput;
+  context: ExecutionContextInput;
+  options: EnsureEndpointOptionsInput;
+}
+
+/**
+ * The deployments of a config, with each one's backend resolved to a registered backend id; turns a
+ * deployment name into an instance spec (eager start) or an `ensureEndpoint` call (same instance key).
+ */
+export class DeploymentCatalog {
+  readonly #deployments: Map<string, Deployment>;
+  readonly #backendIds: ReadonlyMap<string, string>;
+
+  /** @param backendIds config `backend` value → registered backend id (a package name maps to its backend's id). */
+  constructor(deployments: Record<string, Deployment>, backendIds: ReadonlyMap<string, string>) {
+    this.#deployments = new Map(Object.entries(deployments));
+    this.#backendIds = backendIds;
+  }
+
+  /** Deployment names in config order. */
+  names(): string[] {
+    return [...this.#deployments.keys()];
+  }
+
+  /** @throws UnknownDeploymentError listing the declared names. */
+  get(name: string): Deployment {
+    const deployment = this.#deployments.get(name);
+    if (!deployment) throw new UnknownDeploymentError(name, this.names());
+    return deployment;
+  }
+
+  /** The registered backend id a deployment runs on. */
+  backendId(name: string): string {
+    const configured = this.get(name).backend;
+    return this.#backendIds.get(configured) ?? configured;
+  }
+
+  /** The instance spec of a deployment (for eager starts). */
+  instanceSpec(name: string): InstanceSpecInput {
+    const d = this.get(name);
+    return {
+      backend: this.backendId(name),
+      ...(d.startupKind ? { startupKind: d.startupKind } : {}),
+      backendOptions: d.backendOptions,
+      ...(d.bootSpec ? { bootSpec: d.bootSpec } : {}),
+      ...(d.modelIdentity ? { modelIdentity: d.modelIdentity } : {}),
+      metadata: { ...d.metadata, deployment: name },
+    };
+  }
+
+  /** The `ensureEndpoint` arguments for a deployment; TTL defaults to the deployment's `lease.ttlMs`. */
+  endpointCall(name: string, options: DeploymentEnsureOptions = {}): EndpointCall {
+    const d = this.get(name);
+    const spec = this.instanceSpec(name);
+    const requestId = randomUUID();
+    return {
+      request: {
+        requestId,
+        targetPreference: {
+          backend: spec.backend,
+          ...(spec.startupKind ? { startupKind: spec.startupKind } : {}),
+          backendOptions: spec.backendOptions ?? {},
+          ...(spec.bootSpec ? { bootSpec: spec.bootSpec } : {}),
+          metadata: spec.metadata ?? {},
+        },
+        ...(d.modelIdentity ? { modelPreference: { id: d.modelIdentity } } : {}),
+      },
+      consumer: d.consumer ?? DEFAULT_CONSUMER,
+      context: options.context ?? { runId: `shic-${name}`, attemptId: requestId },
+      options: {
+        ownerRef: options.ownerRef ?? 'shic-cli',
+        ttlMs: options.ttlMs ?? d.lease.ttlMs,
+        ...(options.exclusive === undefined ? {} : { exclusive: options.exclusive }),
+        ...(options.capacityWaitMs === undefined ? {} : { capacityWaitMs: options.capacityWaitMs }),
+      },
+    };
+  }
+}

@@ -1,0 +1,124 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { KernelEvent } from '../telemetry/kernel-events.js';
+
+const STATES = ['starting', 'ready', 'degraded', 'stopping', 'failed'] as const;
+type TrackedState = (typeof STATES)[number];
+
+/**
+ * Prometheus metrics of the control plane, built only from kernel telemetry events (DESIGN §8), so they
+ * count what the kernel reported rather than sampling it. One registry per daemon (never the global one).
+ */
+export class ControlMetrics {
+  /** The registry `/metrics` serializes. */
+  readonly registry = new Registry();
+  readonly #states = new Map<string, TrackedState>();
+  readonly #leases = new Set<string>();
+  readonly #instances: Gauge;
+  readonly #leaseGauge: Gauge;
+  readonly #starts: Counter;
+  readonly #restarts: Counter;
+  readonly #readiness: Histogram;
+  readonly #leaseEvents: Counter;
+
+  constructor() {
+    const registers = [this.registry];
+    this.#instances = new Gauge({
+      name: 'shic_instances',
+      help: 'Instances by lifecycle state (stopped instances are not counted).',
+      labelNames: ['state'],
+      registers,
+    });
+    this.#leaseGauge = new Gauge({
+      name: 'shic_leases',
+      help: 'Live leases.',
+      registers,
+    });
+    this.#starts = new Counter({
+      name: 'shic_instance_starts_total',
+      help: 'Start attempts (first starts and restarts).',
+      labelNames: ['backend'],
+      registers,
+    });
+    this.#restarts = new Counter({
+      name: 'shic_instance_restarts_total',
+      help: 'Restarts after an unexpected exit.',
+      labelNames: ['backend'],
+      registers,
+    });
+    this.#readiness = new Histogram({
+      name: 'shic_readiness_seconds',
+      help: 'Time from the start of an attempt to ready, in seconds.',
+      labelNames: ['backend'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    });
+    this.#leaseEvents = new Counter({
+      name: 'shic_lease_events_total',
+      help: 'Lease events by type (acquired, renewed, released, expired, revoked).',
+      labelNames: ['event', 'backend'],
+      registers,
+    });
+    this.#refreshGauges();
+  }
+
+  /** Feeds one kernel event (subscribe with `kernel.on('*', metrics.observe)`). */
+  readonly observe = (event: KernelEvent): void => {
+    const { backend } = event;
+    switch (event.type) {
+      case 'instance.starting':
+        this.#starts.inc({ backend });
+        this.#setState(event.instanceId, 'starting');
+        break;
+      case 'instance.ready':
+      case 'instance.recovered':
+        if (event.type === 'instance.ready') this.#readiness.observe({ backend }, event.readyMs / 1000);
+        this.#setState(event.instanceId, 'ready');
+        break;
+      case 'instance.degraded':
+        this.#setState(event.instanceId, 'degraded');
+        break;
+      case 'instance.restarting':
+        this.#restarts.inc({ backend });
+        break;
+      case 'instance.failed':
+        this.#setState(event.instanceId, 'failed');
+        break;
+      case 'instance.stopped':
+        this.#setState(event.instanceId, undefined);
+        break;
+      case 'lease.acquired':
+        this.#leases.add(event.leaseRef);
+        this.#leaseEvents.inc({ event: 'acquired', backend });
+        break;
+      case 'lease.renewed':
+        this.#leaseEvents.inc({ event: 'renewed', backend });
+        break;
+      case 'lease.released':
+      case 'lease.expired':
+      case 'lease.revoked':
+        this.#leases.delete(event.leaseRef);
+        this.#leaseEvents.inc({ event: event.type.slice('lease.'.length), backend });
+        break;
+      default:
+        return;
+    }
+    this.#refreshGauges();
+  };
+
+  /** The exposition text and its content type. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  #setState(instanceId: string, state: TrackedState | undefined): void {
+    if (state === undefined) this.#states.delete(instanceId);
+    else this.#states.set(instanceId, state);
+  }
+
+  #refreshGauges(): void {
+    const counts = new Map<TrackedState, number>(STATES.map((s) => [s, 0]));
+    for (const state of this.#states.values()) counts.set(state, (counts.get(state) ?? 0) + 1);
+    for (const [state, n] of counts) this.#instances.set({ state }, n);
+    this.#leaseGauge.set(this.#leases.size);
+  }
+}

@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DaemonRunningError, DaemonUnreachableError } from '../errors/error-catalog.js';
+
+/** Where the daemon listens, as written to `<stateDir>/control.json`. */
+export interface ControlAddress {
+  /** Base URL of the control API, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** Process id of the `shic up` daemon. */
+  pid: number;
+  /** Epoch ms the daemon started. */
+  startedAt: number;
+}
+
+/** The files a running daemon keeps in its state directory. */
+export const STATE_FILES = {
+  lock: 'shic-daemon.lock',
+  address: 'control.json',
+  token: 'control.token',
+} as const;
+
+/** A fresh bearer token: 32 random bytes, base64url. */
+export function createToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Creates the state directory with mode 0700 (and tightens an existing one). */
+export async function ensureStateDir(stateDir: string): Promise<void> {
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  await chmod(stateDir, 0o700);
+}
+
+/**
+ * Takes the daemon lock of a state directory (a file holding our pid, created exclusively). A lock left by a
+ * dead process is taken over.
+ * @returns a function that releases the lock and removes the address and token files.
+ * @throws DaemonRunningError when a live daemon holds the lock.
+ */
+export async function acquireDaemonLock(stateDir: string): Promise<() => Promise<void>> {
+  await ensureStateDir(stateDir);
+  const lockPath = join(stateDir, STATE_FILES.lock);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await open(lockPath, 'wx', 0o600);
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      return async () => {
+        await rm(join(stateDir, STATE_FILES.address), { force: true });
+        await rm(join(stateDir, STATE_FILES.token), { force: true });
+        await rm(lockPath, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new DaemonRunningError(
+          `Another shic daemon (pid ${pid}) already runs with state directory ${stateDir}. ` +
+            'Stop it first (Ctrl-C or `kill ' +
+            pid +
+            '`), or pass a different --state-dir.',
+          { path: stateDir, details: { pid } },
+        );
+      }
+      await rm(lockPath, { force: true });
+    }
+  }
+  throw new DaemonRunningError(`Could not take the daemon lock in ${stateDir}; another daemon is starting.`, {
+    path: stateDir,
+  });
+}
+
+/** Writes the address and token files, each mode 0600. */
+export async function writeControlFiles(
+  stateDir: string,
+  address: ControlAddress,
+  token: string,
+): Promise<void> {
+  const tokenPath = join(stateDir, STATE_FILES.token);
+  const addressPath = join(stateDir, STATE_FILES.address);
+  await writeFile(tokenPath, `${token}\n`, { mode: 0o600 });
+  await chmod(tokenPath, 0o600);
+  await writeFile(addressPath, `${JSON.stringify(address)}\n`, { mode: 0o600 });
+  await chmod(addressPath, 0o600);
+}
+
+/**
+ * Reads the address and token a running daemon wrote.
+ * @throws DaemonUnreachableError when the files are missing or unreadable, saying how to start the daemon.
+ */
+export async function readControlFiles(
+  stateDir: string,
+): Promise<{ address: ControlAddress; token: string }> {
+  try {
+    const address = JSON.parse(await readFile(join(stateDir, STATE_FILES.address), 'utf8')) as ControlAddress;
+    const token = (await readFile(join(stateDir, STATE_FILES.token), 'utf8')).trim();
+    if (typeof address.url !== 'string' || token.length === 0) throw new Error('incomplete control files');
+    return { address, token };
+  } catch (error) {
+    throw new DaemonUnreachableError(
+      `No shic daemon found in ${stateDir} (${(error as Error).message}). Start one with \`shic up shic.yaml\`, ` +
+        'or point --state-dir / SHIC_STATE_DIR at the daemon’s state directory.',
+      { path: stateDir, cause: error },
+    );
+  }
+}
