@@ -32,6 +32,7 @@ export {
   type StartupPlanCheck,
   validateStartupPlan,
 } from './plan/validate-startup-plan.js';
+export { type ResolvedCommand, resolveCommand } from './process/resolve-command.js';
 export { exposeSecret, Secret } from './secret/secret.js';
 export { EventBus } from './telemetry/event-bus.js';
 export type * from './telemetry/kernel-events.js';
