@@ -62,7 +62,14 @@ export async function llamaCppSourceDir(options: LlamaCppSourceOptions = {}): Pr
         await closeLog(log);
       }
     },
-    options.signal ? { signal: options.signal } : {},
+    {
+      onWait: (holder) =>
+        options.onProgress?.({
+          phase: 'resolve',
+          message: `Waiting for another provisioner (${holder}) to finish`,
+        }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
   );
 }
 
