@@ -1,0 +1,48 @@
+import os from 'node:os';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { Backend } from '../backend/backend.js';
+
+/** Options of `createKernel`. */
+export interface KernelOptions {
+  /**
+   * Directory for process records (and, later, the control plane's token). Created on first use, mode 0700.
+   * @default `$XDG_STATE_HOME/self-hosted-inference-core`, else `<os.tmpdir()>/self-hosted-inference-core-<uid>`
+   */
+  stateDir?: string;
+  /** Structured logger. @default pino({ level: 'silent' }) */
+  logger?: Logger;
+  /** Backends registered at creation. @default [] */
+  backends?: Backend[];
+  /** Clock for timestamps in events and snapshots, epoch ms. @default Date */
+  clock?: { now(): number };
+  /** Run an orphan watchdog so spawned processes die with the kernel, even on SIGKILL. @default true */
+  watchdog?: boolean;
+}
+
+/** Kernel options with every default applied. */
+export interface ResolvedKernelOptions {
+  stateDir: string;
+  logger: Logger;
+  backends: Backend[];
+  clock: { now(): number };
+  watchdog: boolean;
+}
+
+/** The per-user default state directory. */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.XDG_STATE_HOME) return path.join(env.XDG_STATE_HOME, 'self-hosted-inference-core');
+  const user = typeof process.getuid === 'function' ? String(process.getuid()) : os.userInfo().username;
+  return path.join(os.tmpdir(), `self-hosted-inference-core-${user}`);
+}
+
+/** Applies every default in one place; nothing downstream re-checks. */
+export function resolveKernelOptions(options: KernelOptions = {}): ResolvedKernelOptions {
+  return {
+    stateDir: path.resolve(options.stateDir ?? defaultStateDir()),
+    logger: options.logger ?? pino({ level: 'silent' }),
+    backends: options.backends ?? [],
+    clock: options.clock ?? { now: () => Date.now() },
+    watchdog: options.watchdog ?? true,
+  };
+}

@@ -1,0 +1,190 @@
+import type { Logger } from 'pino';
+import type { Backend } from '../backend/backend.js';
+import { BackendRegistry } from '../backend/backend-registry.js';
+import { checkCompatibility } from '../compatibility/check-compatibility.js';
+import type { BackendManifest } from '../contracts/backend-manifest.js';
+import type { CompatibilityResult } from '../contracts/compatibility-result.js';
+import { type ConsumerManifestInput, parseConsumerManifest } from '../contracts/consumer-manifest.js';
+import type { InstanceSpecInput } from '../contracts/instance-spec.js';
+import type { RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
+import { InstanceNotFoundError, KernelClosedError } from '../errors/error-catalog.js';
+import { type EnsureInstanceOptions, InstanceManager } from '../lifecycle/instance-manager.js';
+import type { LogEntry } from '../process/log-ring.js';
+import { OrphanWatchdog } from '../process/orphan-watchdog.js';
+import { ProcessRecords } from '../process/process-records.js';
+import { EventBus } from '../telemetry/event-bus.js';
+import type { KernelEvent, KernelEventListener, KernelEventName } from '../telemetry/kernel-events.js';
+import type { ResolvedKernelOptions } from './kernel-options.js';
+
+/**
+ * The lifecycle kernel (DESIGN §1): backends, instances, and their telemetry. Create it with
+ * `createKernel()`; every method is a thin front over the backend registry and the instance manager.
+ */
+export class Kernel {
+  /** Directory holding process records. */
+  readonly stateDir: string;
+  readonly logger: Logger;
+  readonly #events: EventBus;
+  readonly #registry = new BackendRegistry();
+  readonly #manager: InstanceManager;
+  readonly #watchdog: OrphanWatchdog | undefined;
+  readonly #init: Promise<void>;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ResolvedKernelOptions) {
+    this.stateDir = options.stateDir;
+    this.logger = options.logger;
+    this.#events = new EventBus((error) => this.logger.warn({ err: error }, 'event listener threw'));
+    for (const backend of options.backends) this.#registry.register(backend);
+    const records = new ProcessRecords(options.stateDir);
+    this.#watchdog = options.watchdog ? new OrphanWatchdog({ logger: this.logger }) : undefined;
+    // Reaping runs once, in the background; every ensure waits for it before spawning anything.
+    this.#init = records.reapStale(this.logger).then(
+      ({ killed }) => {
+        if (killed.length) this.logger.warn({ killed }, 'reaped processes left by a dead kernel');
+      },
+      (error: unknown) => this.logger.error({ err: error }, 'reaping stale processes failed'),
+    );
+    this.#manager = new InstanceManager({
+      registry: this.#registry,
+      events: this.#events,
+      logger: this.logger,
+      now: () => options.clock.now(),
+      spawnExtras: { records, ...(this.#watchdog ? { watchdog: this.#watchdog } : {}) },
+      beforeEnsure: () => this.#init,
+    });
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * Registers a backend (its manifest is validated).
+   * @throws ContractValidationError (`invalid_manifest`); DuplicateBackendError unless `replace`.
+   */
+  registerBackend(backend: Backend, options: { replace?: boolean } = {}): BackendManifest {
+    this.#assertOpen();
+    return this.#registry.register(backend, options).manifest;
+  }
+
+  /** Removes a backend; running instances keep running. Returns false when it was not registered. */
+  unregisterBackend(id: string): boolean {
+    this.#assertOpen();
+    return this.#registry.unregister(id);
+  }
+
+  /** Registered backend ids, sorted. */
+  listBackends(): string[] {
+    this.#assertOpen();
+    return this.#registry.list();
+  }
+
+  /** @throws UnknownBackendError (`unknown_backend`) listing the known ids. */
+  getBackendManifest(id: string): BackendManifest {
+    this.#assertOpen();
+    return this.#registry.getManifest(id);
+  }
+
+  /**
+   * Whether a consumer can use a backend (DESIGN §3); nothing is started.
+   * @throws UnknownBackendError; ContractValidationError for a bad consumer manifest.
+   */
+  compatibility(backendId: string, consumer: ConsumerManifestInput): CompatibilityResult {
+    this.#assertOpen();
+    return checkCompatibility(this.#registry.getManifest(backendId), parseConsumerManifest(consumer));
+  }
+
+  /**
+   * Returns a ready instance for the spec, starting it if needed (single-flight per instance key).
+   * @param options.signal aborts this caller's wait (`aborted`); the start stops when every caller aborted.
+   * @param options.readyTimeoutMs replaces the plan's `readyTimeoutMs`, in ms.
+   * @throws KernelError: `invalid_request`, `unknown_backend`, `invalid_startup_plan`, `crash_loop`,
+   *   `binary_not_found`, `spawn_failed`, `port_unavailable`, `readiness_timeout`, `process_exited`, `aborted`.
+   */
+  async ensureInstance(
+    spec: InstanceSpecInput,
+    options: EnsureInstanceOptions = {},
+  ): Promise<{ instance: RuntimeSnapshot; reused: boolean }> {
+    this.#assertOpen();
+    const { instance, reused } = await this.#manager.ensure(spec, options);
+    return { instance: instance.snapshot(), reused };
+  }
+
+  /** A snapshot of the instance, or undefined when the kernel holds none with that id. */
+  lookupInstance(instanceId: string): RuntimeSnapshot | undefined {
+    this.#assertOpen();
+    return this.#manager.get(instanceId)?.snapshot();
+  }
+
+  /** Snapshots of every instance the kernel holds. */
+  listInstances(): RuntimeSnapshot[] {
+    this.#assertOpen();
+    return this.#manager.list().map((instance) => instance.snapshot());
+  }
+
+  /**
+   * Stops an instance (an attached daemon only in the kernel's books) and clears a crash loop on its key.
+   * @throws InstanceNotFoundError (`instance_not_found`).
+   */
+  async stopInstance(instanceId: string): Promise<void> {
+    this.#assertOpen();
+    await this.#manager.stop(instanceId, 'requested');
+  }
+
+  /** Forgets a crash loop for an instance key, so the next ensure starts afresh. */
+  resetInstance(instanceKey: string): void {
+    this.#assertOpen();
+    this.#manager.resetInstance(instanceKey);
+  }
+
+  /**
+   * The last `n` output lines of an instance's process (all kept lines when omitted).
+   * @throws InstanceNotFoundError (`instance_not_found`).
+   */
+  instanceLogs(instanceId: string, n?: number): string[] {
+    return this.#instance(instanceId).logs(n);
+  }
+
+  /**
+   * Calls `listener` for each new output line of an instance (log follow); returns the unsubscribe function.
+   * @throws InstanceNotFoundError (`instance_not_found`).
+   */
+  followInstanceLogs(instanceId: string, listener: (entry: LogEntry) => void): () => void {
+    return this.#instance(instanceId).onLogLine(listener);
+  }
+
+  /** Subscribes to a telemetry event (or `'*'` for all); returns the unsubscribe function. */
+  on<K extends KernelEventName>(event: K, listener: KernelEventListener<K>): () => void;
+  on(event: '*', listener: (event: KernelEvent) => void): () => void;
+  on(event: string, listener: (event: never) => void): () => void {
+    this.#assertOpen();
+    return this.#events.on(event as '*', listener as (event: KernelEvent) => void);
+  }
+
+  /**
+   * Stops every instance the kernel owns (attached daemons are left alone), closes the watchdog and drops
+   * every listener. Idempotent; afterwards every method throws `KernelClosedError`.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#init;
+      await this.#manager.closeAll();
+      await this.#watchdog?.close();
+      this.#events.clear();
+    })();
+    return this.#closing;
+  }
+
+  #instance(instanceId: string) {
+    this.#assertOpen();
+    const instance = this.#manager.get(instanceId);
+    if (!instance) throw new InstanceNotFoundError(instanceId);
+    return instance;
+  }
+
+  #assertOpen(): void {
+    if (this.#closing) throw new KernelClosedError();
+  }
+}

@@ -1,0 +1,271 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Backend } from '../backend/backend.js';
+import type { BackendRegistry } from '../backend/backend-registry.js';
+import type { BackendManifest } from '../contracts/backend-manifest.js';
+import { type InstanceSpec, type InstanceSpecInput, parseInstanceSpec } from '../contracts/instance-spec.js';
+import type { StartupPlan } from '../contracts/startup-plan.js';
+import {
+  AbortedError,
+  InstanceNotFoundError,
+  KernelClosedError,
+  ReadinessTimeoutError,
+} from '../errors/error-catalog.js';
+import type { KernelError } from '../errors/kernel-error.js';
+import { validateStartupPlan } from '../plan/validate-startup-plan.js';
+import type { ManagedProcess, SpawnOptions } from '../process/spawn-process.js';
+import type { EventBus } from '../telemetry/event-bus.js';
+import type { StopReason } from '../telemetry/kernel-events.js';
+import { allocatePort } from './port-allocator.js';
+import { RuntimeInstance } from './runtime-instance.js';
+
+/** Options of {@link InstanceManager}. */
+export interface InstanceManagerOptions {
+  registry: BackendRegistry;
+  events: EventBus;
+  logger: Logger;
+  /** Epoch ms. */
+  now: () => number;
+  /** @default spawnProcess */
+  spawn?: (options: SpawnOptions) => Promise<ManagedProcess>;
+  spawnExtras?: Pick<SpawnOptions, 'watchdog' | 'records'>;
+  /** @default get-port on 127.0.0.1 */
+  allocatePort?: (host?: string) => Promise<number>;
+  /** Awaited before planning anything (e.g. the kernel's reaping of stale processes). */
+  beforeEnsure?: () => Promise<void>;
+  /** Random source for backoff jitter. @default Math.random */
+  random?: () => number;
+}
+
+/** Options of {@link InstanceManager.ensure}. */
+export interface EnsureInstanceOptions {
+  /** This caller gives up (`AbortedError`); the start itself is aborted only when every caller gave up. */
+  signal?: AbortSignal;
+  /** Replaces `plan.readyTimeoutMs`, in ms: for the start when this call begins it, else for this caller. */
+  readyTimeoutMs?: number;
+}
+
+/** Result of {@link InstanceManager.ensure}. */
+export interface EnsureInstanceResult {
+  instance: RuntimeInstance;
+  /** True when the instance existed already (ready, or started by another caller). */
+  reused: boolean;
+}
+
+const neverAborted = new AbortController().signal;
+
+/**
+ * Owns the runtime instances: keys them by `plan.instanceKey`, starts each key once however many callers
+ * ask at the same time (single-flight), reuses ready instances, and remembers crash loops so further
+ * ensures of that key fail fast until `stop` or `resetInstance`.
+ */
+export class InstanceManager {
+  readonly #o: InstanceManagerOptions;
+  readonly #byId = new Map<string, RuntimeInstance>();
+  readonly #byKey = new Map<string, RuntimeInstance>();
+  readonly #crashLoops = new Map<string, KernelError>();
+  readonly #interest = new Map<RuntimeInstance, number>();
+  #leaseCount: (instanceId: string) => number = () => 0;
+  #closed = false;
+
+  constructor(options: InstanceManagerOptions) {
+    this.#o = options;
+  }
+
+  /** Lets the lease layer report live leases per instance (shown in snapshots). */
+  setLeaseCounter(counter: (instanceId: string) => number): void {
+    this.#leaseCount = counter;
+  }
+
+  /**
+   * Returns a ready instance for the spec, starting one when none with the plan's key is up. The plan is
+   * built and validated before any side effect.
+   * @throws ContractValidationError (`invalid_request`) for a bad spec; UnknownBackendError; InvalidStartupPlanError.
+   * @throws CrashLoopError when the key is in a crash loop; AbortedError; the start's KernelError.
+   * @throws KernelClosedError after `closeAll()`.
+   */
+  async ensure(
+    specInput: InstanceSpecInput,
+    options: EnsureInstanceOptions = {},
+  ): Promise<EnsureInstanceResult> {
+    this.#assertOpen();
+    const queuedAt = this.#o.now();
+    const spec = parseInstanceSpec(specInput);
+    const { backend, manifest } = this.#o.registry.get(spec.backend);
+    const signal = options.signal ?? neverAborted;
+    if (signal.aborted)
+      throw new AbortedError('ensureInstance was aborted before it began.', { backend: backend.id });
+    await this.#o.beforeEnsure?.();
+    const plan = await this.#plan(backend, manifest, spec, signal);
+    this.#assertOpen();
+    if (signal.aborted)
+      throw new AbortedError('ensureInstance was aborted before it began.', { backend: backend.id });
+    const crashLoop = this.#crashLoops.get(plan.instanceKey);
+    if (crashLoop) throw crashLoop;
+
+    const existing = this.#byKey.get(plan.instanceKey);
+    if (existing?.isUp) return { instance: existing, reused: true };
+    if (existing?.state === 'starting') {
+      await this.#wait(existing, signal, options.readyTimeoutMs);
+      return { instance: existing, reused: true };
+    }
+    if (existing) this.#forget(existing);
+    const instance = this.#create(spec, plan, backend, manifest);
+    instance.start({
+      queuedAt,
+      ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+    });
+    await this.#wait(instance, signal);
+    return { instance, reused: false };
+  }
+
+  /** The instance with this id, if the manager holds it (stopped instances are dropped). */
+  get(instanceId: string): RuntimeInstance | undefined {
+    return this.#byId.get(instanceId);
+  }
+
+  /** Every held instance (starting, serving, stopping or failed). */
+  list(): RuntimeInstance[] {
+    return [...this.#byId.values()];
+  }
+
+  /**
+   * Stops an instance and forgets it; a failed one is just forgotten. Clears a remembered crash loop.
+   * @throws InstanceNotFoundError (`instance_not_found`).
+   */
+  async stop(instanceId: string, reason: StopReason = 'requested'): Promise<void> {
+    const instance = this.#byId.get(instanceId);
+    if (!instance) throw new InstanceNotFoundError(instanceId);
+    this.#crashLoops.delete(instance.key);
+    if (instance.state === 'failed') {
+      this.#forget(instance);
+      return;
+    }
+    await instance.stop(reason);
+  }
+
+  /** Forgets a crash loop (and a failed instance) for a key, so the next ensure starts afresh. */
+  resetInstance(instanceKey: string): void {
+    this.#crashLoops.delete(instanceKey);
+    const instance = this.#byKey.get(instanceKey);
+    if (instance?.state === 'failed') this.#forget(instance);
+  }
+
+  /** Stops every instance (attached daemons are left alone) and refuses new work. Idempotent. */
+  async closeAll(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#byId.values()].map((instance) => instance.stop('close')));
+    this.#byId.clear();
+    this.#byKey.clear();
+    this.#crashLoops.clear();
+    this.#interest.clear();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new KernelClosedError();
+  }
+
+  async #plan(
+    backend: Backend,
+    manifest: BackendManifest,
+    spec: InstanceSpec,
+    signal: AbortSignal,
+  ): Promise<StartupPlan> {
+    const allocate = this.#o.allocatePort ?? allocatePort;
+    const input = await backend.startupPlan(spec, { allocatePort: allocate, signal, logger: this.#o.logger });
+    return validateStartupPlan(manifest, spec, input);
+  }
+
+  #create(
+    spec: InstanceSpec,
+    plan: StartupPlan,
+    backend: Backend,
+    manifest: BackendManifest,
+  ): RuntimeInstance {
+    const instanceId = `${backend.id.replace(/[^A-Za-z0-9._-]/g, '-')}-${randomBytes(4).toString('hex')}`;
+    const instance = new RuntimeInstance({
+      instanceId,
+      spec,
+      plan,
+      backend,
+      manifest,
+      events: this.#o.events,
+      logger: this.#o.logger.child({ instanceId }),
+      now: this.#o.now,
+      replan: (signal) => this.#plan(backend, manifest, spec, signal),
+      ...(this.#o.spawn ? { spawn: this.#o.spawn } : {}),
+      ...(this.#o.spawnExtras ? { spawnExtras: this.#o.spawnExtras } : {}),
+      ...(this.#o.random ? { random: this.#o.random } : {}),
+      leaseCount: () => this.#leaseCount(instanceId),
+      onTerminal: (done) => this.#onTerminal(done),
+    });
+    this.#byId.set(instanceId, instance);
+    this.#byKey.set(plan.instanceKey, instance);
+    return instance;
+  }
+
+  #onTerminal(instance: RuntimeInstance): void {
+    if (instance.state === 'failed' && instance.lastError?.code === 'crash_loop') {
+      this.#crashLoops.set(instance.key, instance.lastError);
+    }
+    if (instance.state === 'stopped') this.#forget(instance);
+  }
+
+  #forget(instance: RuntimeInstance): void {
+    if (this.#byId.get(instance.id) === instance) this.#byId.delete(instance.id);
+    if (this.#byKey.get(instance.key) === instance) this.#byKey.delete(instance.key);
+    this.#interest.delete(instance);
+  }
+
+  // One caller's wait; when the last interested caller of a first start leaves, that start is aborted.
+  #wait(instance: RuntimeInstance, signal: AbortSignal, callerTimeoutMs?: number): Promise<void> {
+    if (instance.isUp) return Promise.resolve();
+    this.#interest.set(instance, (this.#interest.get(instance) ?? 0) + 1);
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const leave = (error?: unknown, abandon = false) => {
+        signal.removeEventListener('abort', onAbort);
+        clearTimeout(timer);
+        const left = (this.#interest.get(instance) ?? 1) - 1;
+        if (left > 0) this.#interest.set(instance, left);
+        else this.#interest.delete(instance);
+        if (abandon && left <= 0 && instance.state === 'starting' && instance.restarts === 0) {
+          void instance.stop('aborted');
+        }
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      let settled = false;
+      const once = (error?: unknown, abandon = false) => {
+        if (settled) return;
+        settled = true;
+        leave(error, abandon);
+      };
+      const context = { instanceId: instance.id, backend: instance.backend.id };
+      const onAbort = () =>
+        once(new AbortedError(`Waiting for instance "${instance.id}" was aborted.`, context), true);
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (callerTimeoutMs !== undefined) {
+        timer = setTimeout(
+          () =>
+            once(
+              new ReadinessTimeoutError(
+                `Instance "${instance.id}" was not ready within this caller's readyTimeoutMs (${callerTimeoutMs} ms).`,
+                { ...context, details: { reason: 'timeout', readyTimeoutMs: callerTimeoutMs } },
+              ),
+              true,
+            ),
+          callerTimeoutMs,
+        );
+      }
+      instance.waitUntilReady().then(
+        () => once(),
+        (error: unknown) => once(error),
+      );
+    });
+  }
+}

@@ -1,0 +1,495 @@
+import type { Logger } from 'pino';
+import type { Backend, InstanceTarget, ProbeContext } from '../backend/backend.js';
+import type { BackendManifest } from '../contracts/backend-manifest.js';
+import type { InstanceSpec } from '../contracts/instance-spec.js';
+import type { HealthStatus, InstanceState, RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
+import type { StartupPlan } from '../contracts/startup-plan.js';
+import {
+  AbortedError,
+  InstanceStoppedError,
+  PortUnavailableError,
+  ProcessExitedError,
+} from '../errors/error-catalog.js';
+import { KernelError } from '../errors/kernel-error.js';
+import { type LogEntry, LogRing } from '../process/log-ring.js';
+import { type ManagedProcess, type SpawnOptions, spawnProcess } from '../process/spawn-process.js';
+import type { EventBus } from '../telemetry/event-bus.js';
+import type { KernelEventMap, KernelEventName, StopReason } from '../telemetry/kernel-events.js';
+import { buildEndpointDescriptor } from './build-endpoint-descriptor.js';
+import { CrashLoopBreaker } from './crash-loop-breaker.js';
+import { HealthMonitor, type HealthObservation } from './health-monitor.js';
+import { BindRaceLostError, runStartAttempt, type StartAttemptEnv } from './start-attempt.js';
+
+/** Options of {@link RuntimeInstance}. */
+export interface RuntimeInstanceOptions {
+  instanceId: string;
+  spec: InstanceSpec;
+  /** The validated first plan; its `instanceKey` is the instance's key for life. */
+  plan: StartupPlan;
+  backend: Backend;
+  manifest: BackendManifest;
+  events: EventBus;
+  logger: Logger;
+  now: () => number;
+  /** Asks the backend for a fresh, validated plan (new port) for a port retry or a restart. */
+  replan(signal: AbortSignal): Promise<StartupPlan>;
+  /** @default spawnProcess */
+  spawn?: (options: SpawnOptions) => Promise<ManagedProcess>;
+  spawnExtras?: Pick<SpawnOptions, 'watchdog' | 'records'>;
+  /** Live leases on this instance (set by the lease layer). @default () => 0 */
+  leaseCount?: () => number;
+  /** Called once the instance is `failed` or `stopped`. */
+  onTerminal?: (instance: RuntimeInstance) => void;
+  /** Random source for backoff jitter. @default Math.random */
+  random?: () => number;
+}
+
+type Waiter = { resolve: () => void; reject: (error: unknown) => void };
+
+const BACKEND_ERROR = 'backend_error';
+
+function toKernelError(error: unknown, context: { instanceId: string; backend: string }): KernelError {
+  if (KernelError.isInstance(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new KernelError(BACKEND_ERROR, `Backend "${context.backend}" failed: ${message}`, {
+    ...context,
+    cause: error,
+  });
+}
+
+/**
+ * One instance of a backend and its lifecycle (DESIGN §4): `starting → ready ⇄ degraded → stopping →
+ * stopped`, and `starting|ready|degraded → failed`. Spawns and watches the process (spawned plans) or only
+ * probes (attached plans), monitors health, restarts after crashes under the restart policy, and emits
+ * every transition on the kernel's event bus.
+ */
+export class RuntimeInstance {
+  readonly id: string;
+  readonly key: string;
+  readonly backend: Backend;
+  readonly manifest: BackendManifest;
+  readonly spec: InstanceSpec;
+  readonly #o: RuntimeInstanceOptions;
+  readonly #ring = new LogRing();
+  readonly #breaker: CrashLoopBreaker;
+  readonly #startAbort = new AbortController();
+  readonly #waiters = new Set<Waiter>();
+  readonly #expectedExits = new WeakSet<ManagedProcess>();
+  #plan: StartupPlan;
+  #state: InstanceState = 'starting';
+  #health: HealthStatus = 'unavailable';
+  #healthDetail: string | null = 'starting';
+  #proc: ManagedProcess | null = null;
+  #restarts = 0;
+  #attempt = 0;
+  #startedAt: number | null = null;
+  #readyAt: number | null = null;
+  #stoppedAt: number | null = null;
+  #degradedAt: number | null = null;
+  #lastError: KernelError | null = null;
+  #timings: Record<string, number> = {};
+  #startTask: Promise<void> | undefined;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #monitor: HealthMonitor | undefined;
+  #stopPromise: Promise<void> | undefined;
+
+  constructor(options: RuntimeInstanceOptions) {
+    this.#o = options;
+    this.id = options.instanceId;
+    this.key = options.plan.instanceKey;
+    this.backend = options.backend;
+    this.manifest = options.manifest;
+    this.spec = options.spec;
+    this.#plan = options.plan;
+    this.#breaker = new CrashLoopBreaker(options.plan.restartPolicy, options.random);
+  }
+
+  /** Current lifecycle state. */
+  get state(): InstanceState {
+    return this.#state;
+  }
+
+  /** The plan of the current (or last) start. */
+  get plan(): StartupPlan {
+    return this.#plan;
+  }
+
+  /** The error that failed the instance, or the last crash. */
+  get lastError(): KernelError | null {
+    return this.#lastError;
+  }
+
+  /** Restarts after crashes so far. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** True while ready or degraded (serving). */
+  get isUp(): boolean {
+    return this.#state === 'ready' || this.#state === 'degraded';
+  }
+
+  /**
+   * Begins the first start (once). Its outcome reaches callers through `waitUntilReady`.
+   * @param options.readyTimeoutMs replaces `plan.readyTimeoutMs` for this start, in ms.
+   * @param options.queuedAt epoch ms when the first caller asked, for `queuedMs`.
+   */
+  start(options: { readyTimeoutMs?: number; queuedAt?: number } = {}): void {
+    if (this.#startTask || this.#stopPromise) return;
+    this.#startTask = this.#runStart(false, options.readyTimeoutMs, options.queuedAt);
+  }
+
+  /**
+   * Resolves once the instance is ready or degraded.
+   * @throws the start's KernelError when it fails; `InstanceStoppedError`/`AbortedError` when it is stopped.
+   */
+  waitUntilReady(): Promise<void> {
+    if (this.isUp) return Promise.resolve();
+    if (this.#state === 'failed') return Promise.reject(this.#lastError);
+    if (this.#state === 'stopping' || this.#state === 'stopped') return Promise.reject(this.#stoppedError());
+    return new Promise((resolve, reject) => this.#waiters.add({ resolve, reject }));
+  }
+
+  /**
+   * Stops the instance: aborts a start in progress, cancels a pending restart, stops health checks, calls
+   * the backend's `shutdown` hook, then stops the process group (SIGTERM, `plan.stopTimeoutMs`, SIGKILL).
+   * An attached daemon is never signalled. Idempotent; concurrent calls share one promise.
+   */
+  stop(reason: StopReason = 'requested'): Promise<void> {
+    if (this.#stopPromise) return this.#stopPromise;
+    if (this.#state === 'failed' || this.#state === 'stopped') return Promise.resolve();
+    this.#stopPromise = this.#stop(reason);
+    return this.#stopPromise;
+  }
+
+  /** The last `n` output lines of the process (all kept lines when omitted), oldest first. */
+  logs(n?: number): string[] {
+    return this.#ring.lines(n);
+  }
+
+  /** Subscribes to new output lines (for log follow); returns the unsubscribe function. */
+  onLogLine(listener: (entry: LogEntry) => void): () => void {
+    return this.#ring.onLine(listener);
+  }
+
+  /** A JSON-safe view of the instance now. */
+  snapshot(): RuntimeSnapshot {
+    const plan = this.#plan;
+    return {
+      instanceId: this.id,
+      instanceKey: this.key,
+      backend: this.backend.id,
+      startupKind: plan.startupKind,
+      managementMode: plan.managementMode,
+      state: this.#state,
+      health: this.#health,
+      healthDetail: this.#healthDetail,
+      leaseCount: this.#o.leaseCount?.() ?? 0,
+      endpoint: this.isUp ? buildEndpointDescriptor(this.id, this.manifest, plan) : null,
+      ...(this.#proc && this.#proc.exitInfo === null ? { pid: this.#proc.pid } : {}),
+      ...(plan.port === undefined ? {} : { port: plan.port }),
+      restarts: this.#restarts,
+      startedAt: this.#startedAt,
+      readyAt: this.#readyAt,
+      stoppedAt: this.#stoppedAt,
+      lastError: this.#lastError ? { code: this.#lastError.code, message: this.#lastError.message } : null,
+      timings: { ...this.#timings },
+      metadata: { ...this.spec.metadata },
+    };
+  }
+
+  /** What probes and hooks see. */
+  target(plan: StartupPlan = this.#plan, pid: number | undefined = this.#proc?.pid): InstanceTarget {
+    return { instanceId: this.id, plan, baseUrl: plan.endpointTemplate.baseUrl, ...(pid ? { pid } : {}) };
+  }
+
+  #emit<K extends KernelEventName>(
+    name: K,
+    payload: Omit<KernelEventMap[K], 'instanceId' | 'instanceKey' | 'backend' | 'at'>,
+  ): void {
+    const base = { instanceId: this.id, instanceKey: this.key, backend: this.backend.id, at: this.#o.now() };
+    this.#o.events.emit(name, { ...base, ...payload } as KernelEventMap[K]);
+  }
+
+  #probeContext(signal: AbortSignal): ProbeContext {
+    return {
+      signal,
+      logger: this.#o.logger,
+      reportProgress: (progress) => this.#emit('instance.progress', progress),
+    };
+  }
+
+  #stoppedError(): KernelError {
+    return new InstanceStoppedError(`Instance "${this.id}" was stopped.`, {
+      instanceId: this.id,
+      backend: this.backend.id,
+    });
+  }
+
+  #settleWaiters(error?: unknown): void {
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const waiter of waiters) {
+      if (error === undefined) waiter.resolve();
+      else waiter.reject(error);
+    }
+  }
+
+  #attemptEnv(): StartAttemptEnv {
+    return {
+      instanceId: this.id,
+      backend: this.backend,
+      ring: this.#ring,
+      logger: this.#o.logger,
+      now: this.#o.now,
+      spawn: this.#o.spawn ?? spawnProcess,
+      spawnExtras: this.#o.spawnExtras ?? {},
+      target: (plan, pid) => this.target(plan, pid),
+      probeContext: (signal) => this.#probeContext(signal),
+      adopt: (proc) => this.#adopt(proc),
+      discard: async (proc) => {
+        this.#expectedExits.add(proc);
+        await proc.stop({ timeoutMs: this.#plan.stopTimeoutMs });
+      },
+      onSpawned: (proc, plan, spawnMs) =>
+        this.#emit('instance.spawned', {
+          pid: proc.pid,
+          spawnMs,
+          ...(plan.port === undefined ? {} : { port: plan.port }),
+        }),
+      onProgress: (report) => this.#emit('instance.progress', report),
+      onProbeFailed: (detail) => this.#emit('probe.failed', { probe: 'readiness', detail }),
+    };
+  }
+
+  // Every exit of every process this instance spawned passes here, so `instance.exited` is emitted once.
+  #adopt(proc: ManagedProcess): void {
+    this.#proc = proc;
+    void proc.exited.then((exit) => {
+      const expected = this.#expectedExits.has(proc);
+      this.#emit('instance.exited', {
+        pid: proc.pid,
+        exitCode: exit.exitCode,
+        signal: exit.signal,
+        expected,
+      });
+      const wasCurrent = this.#proc === proc;
+      if (wasCurrent) this.#proc = null;
+      if (expected || !wasCurrent || !this.isUp) return;
+      const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
+      const lines = this.#ring.lines(20);
+      this.#crash(
+        new ProcessExitedError(`Instance "${this.id}" (${this.backend.id}) ${how} while serving.`, exit, {
+          instanceId: this.id,
+          backend: this.backend.id,
+          lastLogLines: lines,
+        }),
+      );
+    });
+  }
+
+  async #runStart(isRestart: boolean, readyTimeoutMs?: number, queuedAt?: number): Promise<void> {
+    const signal = this.#startAbort.signal;
+    const began = this.#o.now();
+    this.#startedAt = began;
+    try {
+      let plan = this.#plan;
+      if (isRestart) plan = await this.#replan(signal);
+      if (this.backend.preflight) await this.backend.preflight(plan, this.#probeContext(signal));
+      for (let retry = 0; ; retry += 1) {
+        if (retry > 0) plan = await this.#replan(signal);
+        this.#attempt += 1;
+        this.#emit('instance.starting', {
+          attempt: this.#attempt,
+          ...(plan.port === undefined ? {} : { port: plan.port }),
+        });
+        try {
+          const started = await runStartAttempt(this.#attemptEnv(), plan, {
+            signal,
+            ...(readyTimeoutMs === undefined ? {} : { readyTimeoutMs }),
+          });
+          this.#markReady(started.spawnMs, began, queuedAt, started.outcome.detail);
+          return;
+        } catch (error) {
+          if (!(error instanceof BindRaceLostError)) throw error;
+          this.#o.logger.warn({ instanceId: this.id, port: error.port, retry }, 'lost the bind race');
+          if (retry >= plan.portRetries) {
+            throw new PortUnavailableError(
+              `Instance "${this.id}" (${this.backend.id}) could not bind a port after ${retry + 1} attempts (plan.portRetries is ${plan.portRetries}); last port ${error.port ?? 'unknown'} was in use.`,
+              {
+                instanceId: this.id,
+                backend: this.backend.id,
+                cause: error.cause,
+                details: { port: error.port },
+              },
+            );
+          }
+        }
+      }
+    } catch (error) {
+      if (this.#stopPromise) return;
+      const failure = toKernelError(error, { instanceId: this.id, backend: this.backend.id });
+      if (isRestart && failure.retryable) this.#crash(failure);
+      else this.#fail(failure);
+    }
+  }
+
+  async #replan(signal: AbortSignal): Promise<StartupPlan> {
+    const plan = await this.#o.replan(signal);
+    if (plan.instanceKey !== this.key) {
+      this.#o.logger.warn(
+        { instanceId: this.id, key: this.key, newKey: plan.instanceKey },
+        'replan changed the key',
+      );
+    }
+    this.#plan = plan;
+    return plan;
+  }
+
+  #markReady(spawnMs: number | null, began: number, queuedAt: number | undefined, detail?: string): void {
+    const now = this.#o.now();
+    this.#state = 'ready';
+    this.#health = 'healthy';
+    this.#healthDetail = detail ?? null;
+    this.#readyAt = now;
+    const queuedMs = queuedAt === undefined ? 0 : Math.max(0, began - queuedAt);
+    this.#timings = { readyMs: now - began, queuedMs, ...(spawnMs === null ? {} : { spawnMs }) };
+    const pid = this.#proc?.pid;
+    const port = this.#plan.port;
+    this.#emit('instance.ready', {
+      readyMs: now - began,
+      queuedMs,
+      ...(pid === undefined ? {} : { pid }),
+      ...(port === undefined ? {} : { port }),
+    });
+    this.#startMonitor();
+    this.#settleWaiters();
+  }
+
+  #startMonitor(): void {
+    const plan = this.#plan;
+    const functional = this.backend.checkFunctional?.bind(this.backend);
+    this.#monitor = new HealthMonitor({
+      healthIntervalMs: plan.healthIntervalMs,
+      functionalHealthIntervalMs: plan.functionalHealthIntervalMs,
+      probeTimeoutMs: plan.probeTimeoutMs,
+      check: (signal) => this.backend.checkHealth(this.target(), this.#probeContext(signal)),
+      ...(functional
+        ? { functional: (signal: AbortSignal) => functional(this.target(), this.#probeContext(signal)) }
+        : {}),
+      onObservation: (observation) => this.#onHealth(observation),
+    });
+    this.#monitor.start();
+  }
+
+  #onHealth(observation: HealthObservation): void {
+    const monitor = this.#monitor;
+    if (!monitor || !this.isUp) return;
+    const threshold = this.#plan.healthFailureThreshold;
+    const allHealthy = monitor.failures('health') === 0 && monitor.failures('functional') === 0;
+    if (observation.status !== 'healthy') {
+      this.#health = observation.status;
+      this.#healthDetail = observation.detail;
+      this.#emit('probe.failed', {
+        probe: observation.probe,
+        detail: observation.detail ?? observation.status,
+      });
+    } else if (allHealthy) {
+      this.#health = 'healthy';
+      this.#healthDetail = observation.detail;
+    }
+    if (this.#state === 'ready' && observation.consecutiveFailures >= threshold) {
+      this.#state = 'degraded';
+      this.#degradedAt = this.#o.now();
+      this.#emit('instance.degraded', {
+        detail: observation.detail ?? observation.status,
+        consecutiveFailures: observation.consecutiveFailures,
+      });
+    } else if (this.#state === 'degraded' && allHealthy) {
+      this.#state = 'ready';
+      this.#emit('instance.recovered', { degradedMs: this.#o.now() - (this.#degradedAt ?? this.#o.now()) });
+      this.#degradedAt = null;
+    }
+  }
+
+  // An unexpected exit (or a failed restart): restart after backoff, or fail when the breaker trips.
+  #crash(error: KernelError): void {
+    this.#monitor?.stop();
+    this.#monitor = undefined;
+    this.#lastError = error;
+    const decision = this.#breaker.recordCrash(this.#o.now());
+    if (decision.action === 'fail') {
+      const context = { instanceId: this.id, backend: this.backend.id, lastLogLines: this.#ring.lines(20) };
+      this.#fail(
+        decision.reason === 'crash_loop' ? this.#breaker.error(context, decision.crashesInWindow) : error,
+      );
+      return;
+    }
+    this.#state = 'starting';
+    this.#health = 'unavailable';
+    this.#healthDetail = `restarting after: ${error.message}`;
+    this.#readyAt = null;
+    this.#restarts += 1;
+    this.#emit('instance.restarting', { restart: this.#restarts, delayMs: decision.delayMs });
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined;
+      this.#startTask = this.#runStart(true);
+    }, decision.delayMs);
+  }
+
+  #fail(error: KernelError): void {
+    this.#monitor?.stop();
+    this.#monitor = undefined;
+    clearTimeout(this.#restartTimer);
+    this.#state = 'failed';
+    this.#health = 'unavailable';
+    this.#healthDetail = error.message;
+    this.#lastError = error;
+    this.#stoppedAt = this.#o.now();
+    this.#emit('instance.failed', { error: { code: error.code, message: error.message } });
+    this.#settleWaiters(error);
+    this.#o.onTerminal?.(this);
+  }
+
+  async #stop(reason: StopReason): Promise<void> {
+    const upSince = this.#readyAt;
+    this.#state = 'stopping';
+    clearTimeout(this.#restartTimer);
+    this.#restartTimer = undefined;
+    this.#monitor?.stop();
+    this.#monitor = undefined;
+    this.#startAbort.abort();
+    this.#settleWaiters(
+      reason === 'aborted'
+        ? new AbortedError(`Start of instance "${this.id}" was aborted.`, {
+            instanceId: this.id,
+            backend: this.backend.id,
+          })
+        : this.#stoppedError(),
+    );
+    await this.#startTask?.catch(() => {});
+    if (this.backend.shutdown) {
+      const timeout = new AbortController();
+      const timer = setTimeout(() => timeout.abort(), this.#plan.stopTimeoutMs);
+      try {
+        await this.backend.shutdown(this.target(), this.#probeContext(timeout.signal));
+      } catch (error) {
+        this.#o.logger.warn({ err: error, instanceId: this.id }, 'backend shutdown hook failed');
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    const proc = this.#proc;
+    if (proc) {
+      this.#expectedExits.add(proc);
+      await proc.stop({ timeoutMs: this.#plan.stopTimeoutMs });
+      await proc.exited;
+    }
+    this.#state = 'stopped';
+    this.#health = 'unavailable';
+    this.#healthDetail = 'stopped';
+    this.#stoppedAt = this.#o.now();
+    this.#emit('instance.stopped', { reason, uptimeMs: upSince === null ? null : this.#stoppedAt - upSince });
+    this.#o.onTerminal?.(this);
+  }
+}

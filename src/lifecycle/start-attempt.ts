@@ -1,0 +1,153 @@
+import type { Logger } from 'pino';
+import type {
+  Backend,
+  InstanceTarget,
+  ProbeContext,
+  ProcessEvent,
+  ProgressReport,
+} from '../backend/backend.js';
+import type { StartupPlan } from '../contracts/startup-plan.js';
+import { KernelError } from '../errors/kernel-error.js';
+import type { LogRing } from '../process/log-ring.js';
+import type { ManagedProcess, SpawnOptions } from '../process/spawn-process.js';
+import { type ReadinessOutcome, waitForReadiness } from './readiness-waiter.js';
+
+/** Lines that mean the server lost the race for its port. */
+export const ADDRESS_IN_USE_PATTERN =
+  /address already in use|address in use|couldn't bind|could not bind|EADDRINUSE/i;
+
+/** How many of an attempt's last lines go into its errors. */
+const ERROR_LOG_LINES = 20;
+
+/** Internal: the attempt lost the bind race; the instance retries on a new port. */
+export class BindRaceLostError extends Error {
+  override name = 'BindRaceLostError';
+  readonly port: number | undefined;
+  constructor(port: number | undefined, cause: unknown) {
+    super(`port ${port ?? '(unknown)'} was taken before the server could bind it`, { cause });
+    this.port = port;
+  }
+}
+
+/** What a start attempt needs from its instance. */
+export interface StartAttemptEnv {
+  instanceId: string;
+  backend: Backend;
+  ring: LogRing;
+  logger: Logger;
+  now(): number;
+  spawn(options: SpawnOptions): Promise<ManagedProcess>;
+  spawnExtras: Pick<SpawnOptions, 'watchdog' | 'records'>;
+  target(plan: StartupPlan, pid?: number): InstanceTarget;
+  probeContext(signal: AbortSignal): ProbeContext;
+  /** Takes ownership of a freshly spawned process (exit tracking). */
+  adopt(proc: ManagedProcess, plan: StartupPlan): void;
+  /** Stops a process the kernel no longer wants; its exit counts as expected. */
+  discard(proc: ManagedProcess): Promise<void>;
+  onSpawned(proc: ManagedProcess, plan: StartupPlan, spawnMs: number): void;
+  onProgress(report: ProgressReport): void;
+  onProbeFailed(detail: string): void;
+}
+
+/** A started, ready attempt. */
+export interface StartedAttempt {
+  proc: ManagedProcess | null;
+  outcome: ReadinessOutcome;
+  /** Spawn duration in ms (spawned plans only). */
+  spawnMs: number | null;
+}
+
+// A backend hook that throws must not take the kernel down; its verdict is then "nothing learned".
+function askBackend(env: StartAttemptEnv, event: ProcessEvent, target: InstanceTarget) {
+  try {
+    return env.backend.onProcessEvent?.(event, target);
+  } catch (error) {
+    env.logger.warn({ err: error, instanceId: env.instanceId }, 'backend onProcessEvent threw');
+    return undefined;
+  }
+}
+
+/**
+ * One start attempt on one plan: spawn (spawned plans) and wait for readiness. Output lines go to the
+ * backend's `onProcessEvent`; a `ready` verdict triggers an immediate confirming probe, an `addressInUse`
+ * verdict (or an early exit whose output says so) ends the attempt with `BindRaceLostError`.
+ * Every failure path stops the process before it throws.
+ * @throws BindRaceLostError, or the readiness/spawn `KernelError`.
+ */
+export async function runStartAttempt(
+  env: StartAttemptEnv,
+  plan: StartupPlan,
+  options: { signal: AbortSignal; readyTimeoutMs?: number },
+): Promise<StartedAttempt> {
+  const readyHints = new Set<() => void>();
+  const bindRace = new AbortController();
+  const linesAtStart = env.ring.totalLines;
+  const attemptLines = () => env.ring.lines(Math.min(ERROR_LOG_LINES, env.ring.totalLines - linesAtStart));
+  const probe = (signal: AbortSignal) =>
+    env.backend.probeReadiness(env.target(plan, proc?.pid), env.probeContext(signal));
+  let proc: ManagedProcess | undefined;
+  let spawnMs: number | null = null;
+
+  if (plan.transport) {
+    const transport = plan.transport;
+    const spawnStarted = env.now();
+    proc = await env.spawn({
+      command: transport.command,
+      args: transport.args,
+      env: transport.env,
+      ...(transport.cwd === undefined ? {} : { cwd: transport.cwd }),
+      logger: env.logger,
+      logRing: env.ring,
+      instanceId: env.instanceId,
+      ...env.spawnExtras,
+      onLine: (stream, line) => {
+        const verdict = askBackend(env, { type: stream, line }, env.target(plan, proc?.pid));
+        if (!verdict) return;
+        if (verdict.progress) env.onProgress(verdict.progress);
+        if (verdict.addressInUse) bindRace.abort();
+        if (verdict.ready) for (const hint of readyHints) hint();
+      },
+    });
+    spawnMs = env.now() - spawnStarted;
+    const spawned = proc;
+    env.adopt(spawned, plan);
+    void spawned.exited.then((exit) =>
+      askBackend(
+        env,
+        { type: 'exit', exitCode: exit.exitCode, signal: exit.signal },
+        env.target(plan, spawned.pid),
+      ),
+    );
+    env.onSpawned(spawned, plan, spawnMs);
+  }
+
+  try {
+    const outcome = await waitForReadiness({
+      instanceId: env.instanceId,
+      backend: env.backend.id,
+      plan,
+      ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+      probe,
+      ...(proc ? { exited: proc.exited, onActivity: (fn: () => void) => env.ring.onLine(fn) } : {}),
+      lastLogLines: attemptLines,
+      onReadyHint: (fn) => {
+        readyHints.add(fn);
+        return () => readyHints.delete(fn);
+      },
+      onProbeFailed: (detail) => env.onProbeFailed(detail),
+      signal: AbortSignal.any([options.signal, bindRace.signal]),
+      now: env.now,
+    });
+    return { proc: proc ?? null, outcome, spawnMs };
+  } catch (error) {
+    if (proc) await env.discard(proc);
+    const exitedWithBindError =
+      KernelError.isInstance(error) &&
+      error.code === 'process_exited' &&
+      (error.lastLogLines ?? []).some((line) => ADDRESS_IN_USE_PATTERN.test(line));
+    if (!options.signal.aborted && (bindRace.signal.aborted || exitedWithBindError)) {
+      throw new BindRaceLostError(plan.port, error);
+    }
+    throw error;
+  }
+}
