@@ -1,0 +1,22 @@
+import type { LlamaCppBootSpec } from './boot-spec.js';
+
+/**
+ * The llama-server argument list for a normalized boot spec: `--model --alias --host --port` always; `--ctx-size
+ * --threads --parallel --n-gpu-layers --embeddings --api-prefix --timeout` only when set; then `extraArgs`.
+ *
+ * The API key is deliberately not an argument: argv is world-readable (`ps`, `/proc/<pid>/cmdline`), logged by
+ * the kernel at debug and stored in its process records. It goes to llama-server through `LLAMA_API_KEY`, the
+ * environment variable llama-server reads for `--api-key` (see `buildLlamaServerEnv`).
+ * @param port The port to bind (the spec's, or the one the kernel allocated).
+ */
+export function buildLlamaServerArgs(spec: LlamaCppBootSpec, port: number): string[] {
+  const args = ['--model', spec.model, '--alias', spec.alias, '--host', spec.host, '--port', String(port)];
+  if (spec.ctxSize !== undefined) args.push('--ctx-size', String(spec.ctxSize));
+  if (spec.threads !== undefined) args.push('--threads', String(spec.threads));
+  if (spec.parallel !== undefined) args.push('--parallel', String(spec.parallel));
+  if (spec.nGpuLayers !== undefined) args.push('--n-gpu-layers', String(spec.nGpuLayers));
+  if (spec.embeddings) args.push('--embeddings');
+  if (spec.apiPrefix !== undefined) args.push('--api-prefix', spec.apiPrefix);
+  if (spec.timeout !== undefined) args.push('--timeout', String(spec.timeout));
+  return [...args, ...spec.extraArgs];
+}

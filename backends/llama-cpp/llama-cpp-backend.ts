@@ -1,0 +1,180 @@
+import {
+  type Backend,
+  type BackendManifestInput,
+  type InstanceSpec,
+  InvalidBootSpecError,
+  type PlanContext,
+  type ProbeContext,
+  Secret,
+  type StartupPlan,
+  type StartupPlanInput,
+} from 'self-hosted-inference-core';
+import { type LlamaCppBootSpec, type LlamaCppBootSpecInput, normalizeLlamaCppBootSpec } from './boot-spec.js';
+import { buildLlamaServerArgs } from './build-llama-server-args.js';
+import { buildLlamaServerEnv } from './build-llama-server-env.js';
+import { checkGgufModel } from './check-gguf-model.js';
+import { checkLlamaFunctional } from './check-llama-functional.js';
+import { checkLlamaHealth } from './check-llama-health.js';
+import { checkLlamaServerBinary } from './check-llama-server-binary.js';
+import { llamaCppInstanceKey } from './instance-key.js';
+import { interpretLlamaServerOutput } from './interpret-llama-server-output.js';
+import type { LlamaCppBackendState } from './llama-server-target.js';
+import { probeLlamaReadiness } from './probe-llama-readiness.js';
+
+/** Options of `createLlamaCppBackend`. */
+export interface LlamaCppBackendOptions {
+  /** Boot spec fields every instance starts from; a request's `bootSpec` overrides them field by field. */
+  defaults?: Partial<LlamaCppBootSpecInput>;
+  /** llama-server executable for every instance (e.g. from `provisionLlamaServer()`). @default "llama-server" on PATH */
+  binaryPath?: string;
+  /**
+   * What the manifest claims about embeddings, so consumers can check it before anything starts:
+   * - `true`: every instance runs with `--embeddings`; the manifest lists `openai_embeddings` and
+   *   `embeddings: true` (a spec with `embeddings: false` is rejected).
+   * - `false`: no instance serves embeddings (a spec with `embeddings: true` is rejected).
+   * - unset: each spec decides; the manifest says `embeddings: 'unknown'`, and each endpoint's capabilities
+   *   say what its instance really does. A consumer *requiring* embeddings needs `true`.
+   */
+  embeddings?: boolean;
+  /** Upper bound of the preflight `llama-server --version` run, in ms. @default 10000 */
+  versionTimeoutMs?: number;
+}
+
+/** Protocols every llama-server endpoint speaks; `openai_embeddings` joins them when embeddings are on. */
+const BASE_PROTOCOLS = ['openai_chat_completions', 'openai_completions'];
+
+/** The llama-cpp manifest for an embeddings claim (see `LlamaCppBackendOptions.embeddings`). */
+export function llamaCppManifest(embeddings?: boolean): BackendManifestInput {
+  return {
+    backend: 'llama-cpp',
+    runtimeKind: 'service',
+    managementModes: ['kernel_managed'],
+    startupKind: 'spawned',
+    protocols: embeddings === true ? [...BASE_PROTOCOLS, 'openai_embeddings'] : [...BASE_PROTOCOLS],
+    capabilities: { streaming: true, toolCalling: 'unknown', embeddings: embeddings ?? 'unknown' },
+    supportedSurfaces: ['local_subprocess'],
+    resourceProfile: { accelerators: ['cpu', 'cuda', 'metal', 'vulkan'], memory: 'model size + KV cache' },
+    metadata: { binary: 'llama-server' },
+  };
+}
+
+// Clients reach a wildcard bind through loopback; IPv6 literals need brackets in URLs.
+function clientHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '[::1]';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+function bootSpecOf(
+  spec: InstanceSpec,
+  options: LlamaCppBackendOptions,
+  embeddingsClaim?: boolean,
+): LlamaCppBootSpec {
+  const input = {
+    ...options.defaults,
+    ...(options.binaryPath === undefined ? {} : { binaryPath: options.binaryPath }),
+    ...(embeddingsClaim === true ? { embeddings: true } : {}),
+    ...spec.backendOptions,
+    ...spec.bootSpec,
+  };
+  const boot = normalizeLlamaCppBootSpec(
+    input,
+    spec.modelIdentity === undefined ? {} : { modelIdentity: spec.modelIdentity },
+  );
+  if (embeddingsClaim !== undefined && boot.embeddings !== embeddingsClaim) {
+    throw new InvalidBootSpecError(
+      `bootSpec.embeddings is ${boot.embeddings}, but this llama-cpp backend was created with embeddings: ${embeddingsClaim} and its manifest says so. Drop the field, or create the backend without the embeddings option.`,
+      { backend: 'llama-cpp', details: { field: 'embeddings', received: boot.embeddings } },
+    );
+  }
+  return boot;
+}
+
+/** Builds the startup plan of a normalized boot spec on a port. No secret goes into `backendState`. */
+export function llamaCppStartupPlan(
+  boot: LlamaCppBootSpec,
+  port: number,
+  executionSurface?: string,
+): StartupPlanInput {
+  const serverUrl = `http://${clientHost(boot.host)}:${port}${boot.apiPrefix ?? ''}`;
+  const backendState: LlamaCppBackendState = {
+    serverUrl,
+    modelPath: boot.model,
+    binary: boot.binaryPath,
+    alias: boot.alias,
+    embeddings: boot.embeddings,
+    authenticated: boot.apiKey !== undefined,
+  };
+  return {
+    instanceKey: llamaCppInstanceKey(boot),
+    startupKind: 'spawned',
+    managementMode: 'kernel_managed',
+    transport: {
+      command: boot.binaryPath,
+      args: buildLlamaServerArgs(boot, port),
+      env: buildLlamaServerEnv(boot),
+      executionSurface: executionSurface ?? 'local_subprocess',
+    },
+    port,
+    readyTimeoutMs: boot.readyTimeoutMs,
+    stopTimeoutMs: boot.stopTimeoutMs,
+    idleShutdownMs: boot.idleShutdownMs,
+    // A chosen port cannot change, so a lost bind race is final.
+    ...(boot.port === undefined ? {} : { portRetries: 0 }),
+    // The functional check decodes a token: rare enough not to compete with real traffic.
+    functionalHealthIntervalMs: 300_000,
+    endpointTemplate: {
+      protocol: 'openai_chat_completions',
+      baseUrl: `${serverUrl}/v1`,
+      headers:
+        boot.apiKey === undefined ? {} : { authorization: new Secret(`Bearer ${boot.apiKey.expose()}`) },
+      providerIdentity: 'llama-cpp',
+      modelIdentity: boot.alias,
+      capabilities: { streaming: true, toolCalling: 'unknown', embeddings: boot.embeddings },
+      metadata: {
+        modelPath: boot.model,
+        protocols: boot.embeddings ? [...BASE_PROTOCOLS, 'openai_embeddings'] : [...BASE_PROTOCOLS],
+      },
+    },
+    backendState: { ...backendState },
+  };
+}
+
+/**
+ * The llama.cpp backend: spawns `llama-server` for a GGUF model and publishes its OpenAI-compatible endpoint
+ * (`http://host:port[apiPrefix]/v1`). Boot spec: `targetPreference.bootSpec` (see `LlamaCppBootSpecInput`) over
+ * `options.defaults`. Before spawning, preflight checks the model is a GGUF file and the binary runs.
+ */
+export function createLlamaCppBackend(options: LlamaCppBackendOptions = {}): Backend {
+  const embeddingsClaim = options.embeddings;
+  return {
+    specificationVersion: 'v1',
+    id: 'llama-cpp',
+    manifest: llamaCppManifest(embeddingsClaim),
+
+    async startupPlan(spec: InstanceSpec, context: PlanContext): Promise<StartupPlanInput> {
+      const boot = bootSpecOf(spec, options, embeddingsClaim);
+      const port = boot.port ?? (await context.allocatePort(boot.host));
+      return llamaCppStartupPlan(boot, port, spec.executionSurface);
+    },
+
+    async preflight(plan: StartupPlan, context: ProbeContext): Promise<void> {
+      const state = plan.backendState as unknown as LlamaCppBackendState;
+      await checkGgufModel(state.modelPath);
+      const envPath = plan.transport?.env.PATH ?? process.env.PATH;
+      const checked = await checkLlamaServerBinary(plan.transport?.command ?? state.binary, {
+        envPath,
+        ...(options.versionTimeoutMs === undefined ? {} : { timeoutMs: options.versionTimeoutMs }),
+      });
+      context.logger.debug(
+        { binary: checked.path, version: checked.version },
+        'llama-server preflight passed',
+      );
+    },
+
+    probeReadiness: probeLlamaReadiness,
+    checkHealth: checkLlamaHealth,
+    checkFunctional: checkLlamaFunctional,
+    onProcessEvent: (event) => interpretLlamaServerOutput(event),
+  };
+}

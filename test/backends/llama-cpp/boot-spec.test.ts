@@ -1,0 +1,114 @@
+import path from 'node:path';
+import { inspect } from 'node:util';
+import { KernelError, Secret } from 'self-hosted-inference-core';
+import { describe, expect, it } from 'vitest';
+import { LLAMA_CPP_DEFAULTS, normalizeLlamaCppBootSpec } from '../../../backends/llama-cpp/index.js';
+
+function thrown(fn: () => unknown): KernelError {
+  try {
+    fn();
+  } catch (error) {
+    if (KernelError.isInstance(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a KernelError');
+}
+
+describe('normalizeLlamaCppBootSpec', () => {
+  it('applies every default to a spec naming only the model', () => {
+    const spec = normalizeLlamaCppBootSpec({ model: '/models/tiny-llama.Q4_K_M.gguf' });
+    expect(spec).toEqual({
+      model: '/models/tiny-llama.Q4_K_M.gguf',
+      alias: 'tiny-llama.Q4_K_M',
+      host: '127.0.0.1',
+      embeddings: false,
+      extraArgs: [],
+      env: {},
+      binaryPath: 'llama-server',
+      stopTimeoutMs: LLAMA_CPP_DEFAULTS.stopTimeoutMs,
+      readyTimeoutMs: 60_000,
+      idleShutdownMs: 300_000,
+    });
+  });
+
+  it('resolves a relative model path against cwd and takes the alias from the request model id', () => {
+    const spec = normalizeLlamaCppBootSpec({ model: 'm/x.gguf' }, { cwd: '/srv', modelIdentity: 'my-model' });
+    expect(spec.model).toBe(path.resolve('/srv/m/x.gguf'));
+    expect(spec.alias).toBe('my-model');
+  });
+
+  it('keeps an explicit alias over the request model id', () => {
+    expect(normalizeLlamaCppBootSpec({ model: '/a.gguf', alias: 'a1' }, { modelIdentity: 'b' }).alias).toBe(
+      'a1',
+    );
+  });
+
+  it('holds a string API key as a Secret that never prints', () => {
+    const spec = normalizeLlamaCppBootSpec({ model: '/a.gguf', apiKey: 'sk-very-secret' });
+    expect(Secret.isInstance(spec.apiKey)).toBe(true);
+    expect(spec.apiKey?.expose()).toBe('sk-very-secret');
+    expect(spec.apiKeySource).toBe('user');
+    expect(JSON.stringify(spec)).not.toContain('sk-very-secret');
+    expect(inspect(spec)).not.toContain('sk-very-secret');
+  });
+
+  it('keeps a Secret API key as given', () => {
+    const key = new Secret('sk-1');
+    expect(normalizeLlamaCppBootSpec({ model: '/a.gguf', apiKey: key }).apiKey).toBe(key);
+  });
+
+  it('generates a fresh random key per call for apiKey "generate"', () => {
+    const a = normalizeLlamaCppBootSpec({ model: '/a.gguf', apiKey: 'generate' });
+    const b = normalizeLlamaCppBootSpec({ model: '/a.gguf', apiKey: 'generate' });
+    expect(a.apiKeySource).toBe('generated');
+    expect(a.apiKey?.expose()).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(a.apiKey?.expose()).not.toBe(b.apiKey?.expose());
+  });
+
+  it('drops a trailing slash from apiPrefix and treats "/" as no prefix', () => {
+    expect(normalizeLlamaCppBootSpec({ model: '/a.gguf', apiPrefix: '/llm/' }).apiPrefix).toBe('/llm');
+    expect(normalizeLlamaCppBootSpec({ model: '/a.gguf', apiPrefix: '/' }).apiPrefix).toBeUndefined();
+  });
+
+  it('accepts idleShutdownMs null as "never idle out"', () => {
+    expect(normalizeLlamaCppBootSpec({ model: '/a.gguf', idleShutdownMs: null }).idleShutdownMs).toBeNull();
+  });
+
+  it('rejects a spec without a model with invalid_boot_spec naming the field', () => {
+    const error = thrown(() => normalizeLlamaCppBootSpec({ alias: 'x' }));
+    expect(error.code).toBe('invalid_boot_spec');
+    expect(error.name).toBe('InvalidBootSpecError');
+    expect(error.message).toContain('bootSpec.model');
+  });
+
+  it('names the field path and the received value of each bad field', () => {
+    const error = thrown(() =>
+      normalizeLlamaCppBootSpec({ model: '/a.gguf', ctxSize: -5, apiPrefix: 'v2', extraArgs: ['--x', 3] }),
+    );
+    expect(error.code).toBe('invalid_boot_spec');
+    expect(error.message).toContain('bootSpec.ctxSize');
+    expect(error.message).toContain('number -5');
+    expect(error.message).toContain('bootSpec.apiPrefix');
+    expect(error.message).toContain('string "v2"');
+    expect(error.message).toContain('bootSpec.extraArgs.1');
+    expect(error.details.issues).toHaveLength(3);
+  });
+
+  it('names an unknown field so a typo is caught', () => {
+    const error = thrown(() => normalizeLlamaCppBootSpec({ model: '/a.gguf', ctx_size: 512 }));
+    expect(error.code).toBe('invalid_boot_spec');
+    expect(error.message).toContain('bootSpec.ctx_size');
+  });
+
+  it('never echoes a bad apiKey or env value in the error', () => {
+    const error = thrown(() =>
+      normalizeLlamaCppBootSpec({ model: '/a.gguf', apiKey: 123456789, env: { HF_TOKEN: 987654321 } }),
+    );
+    expect(error.code).toBe('invalid_boot_spec');
+    expect(error.message).toContain('bootSpec.apiKey');
+    expect(error.message).toContain('bootSpec.env.HF_TOKEN');
+    const everything = `${error.message} ${JSON.stringify(error.toJSON())}`;
+    expect(everything).not.toContain('123456789');
+    expect(everything).not.toContain('987654321');
+  });
+});
