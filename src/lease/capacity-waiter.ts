@@ -1,5 +1,6 @@
 import type { Lease } from '../contracts/lease.js';
 import type { LeaseRequest } from './lease-request.js';
+import { type ClearTimer, MAX_TIMER_DELAY_MS, type SetTimer, type TimerHandle } from './timer-source.js';
 
 /** One caller waiting for a lease slot on a full instance. */
 export interface CapacityWaiter {
@@ -65,4 +66,57 @@ export class CapacityWaiterQueue {
     }
     return all;
   }
+}
+
+export interface WaitForCapacityOptions {
+  /** ms to wait; `>= MAX_TIMER_DELAY_MS` (e.g. Infinity) arms no timer. */
+  waitMs: number;
+  /** Clock ms now; becomes the waiter's `enqueuedAt`. */
+  now: number;
+  setTimer: SetTimer;
+  clearTimer: ClearTimer;
+  /** The error to reject with when `waitMs` passes; receives the ms waited. */
+  timeoutError: () => unknown;
+  /** The error to reject with when the request's signal aborts. */
+  abortError: () => unknown;
+  /** Called after a waiter left by timeout or abort, so the queue's owner can admit the ones behind it. */
+  onLeft: () => void;
+}
+
+// The wait path is the only place that allocates a promise, a timer and an abort listener.
+/** Queues a waiter for `request`; the queue's owner resolves it (after `remove` + `cleanup`) when a slot frees. */
+export function waitForCapacity(
+  queue: CapacityWaiterQueue,
+  request: LeaseRequest,
+  options: WaitForCapacityOptions,
+): Promise<Lease> {
+  return new Promise<Lease>((resolve, reject) => {
+    let timer: TimerHandle | undefined;
+    const { signal } = request;
+    const leave = (error: unknown) => {
+      if (!queue.remove(waiter)) return;
+      waiter.cleanup();
+      reject(error);
+      options.onLeft();
+    };
+    const onAbort = () => leave(options.abortError());
+    const waiter: CapacityWaiter = {
+      request,
+      enqueuedAt: options.now,
+      resolve,
+      reject,
+      cleanup: () => {
+        if (timer !== undefined) options.clearTimer(timer);
+        signal?.removeEventListener('abort', onAbort);
+      },
+      prev: undefined,
+      next: undefined,
+      queue: undefined,
+    };
+    queue.push(waiter);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.waitMs < MAX_TIMER_DELAY_MS) {
+      timer = options.setTimer(() => leave(options.timeoutError()), options.waitMs);
+    }
+  });
 }

@@ -86,3 +86,17 @@ export function checkRenewTtl(ttlMs: number | undefined): void {
     ]);
   }
 }
+
+/**
+ * Checks a `LeaseTable`'s defaults.
+ * @throws {ContractValidationError} `invalid_lease_request` naming `defaultTtlMs` or `defaultCapacityWaitMs`.
+ */
+export function checkTableDefaults(defaultTtlMs: number, defaultCapacityWaitMs: number): void {
+  const issues: ContractIssue[] = [];
+  if (!(Number.isSafeInteger(defaultTtlMs) && defaultTtlMs > 0))
+    issues.push(issue('defaultTtlMs', 'a positive integer number of ms', defaultTtlMs));
+  if (!(typeof defaultCapacityWaitMs === 'number' && defaultCapacityWaitMs >= 0))
+    issues.push(issue('defaultCapacityWaitMs', 'a number of ms >= 0 (or Infinity)', defaultCapacityWaitMs));
+  if (issues.length > 0)
+    throw new ContractValidationError('invalid_lease_request', 'LeaseTableOptions', issues);
+}

@@ -1,72 +1,29 @@
 import pino, { type Logger } from 'pino';
 import type { Lease } from '../contracts/lease.js';
-import {
-  AbortedError,
-  CapacityExhaustedError,
-  InstanceStoppedError,
-  KernelClosedError,
-  LeaseNotFoundError,
-} from '../errors/error-catalog.js';
+import { InstanceStoppedError, KernelClosedError, LeaseNotFoundError } from '../errors/error-catalog.js';
 import { KernelError } from '../errors/kernel-error.js';
 import type { KernelEventMap } from '../telemetry/kernel-events.js';
-import { type CapacityWaiter, CapacityWaiterQueue } from './capacity-waiter.js';
+import { capacityExhaustedError, leaseAbortedError } from './capacity-errors.js';
+import { type CapacityWaiter, CapacityWaiterQueue, waitForCapacity } from './capacity-waiter.js';
 import { createLeaseRef } from './create-lease-ref.js';
-import { DeadlineHeap } from './deadline-heap.js';
-import { checkLeaseRequest, checkRenewTtl, type LeaseRequest } from './lease-request.js';
+import { ExpiryScheduler } from './expiry-scheduler.js';
+import { checkLeaseRequest, checkRenewTtl, checkTableDefaults, type LeaseRequest } from './lease-request.js';
+import type {
+  LeaseEventHandler,
+  LeaseEventName,
+  LeaseTableOptions,
+  LeaseTableStats,
+} from './lease-table-options.js';
 import {
   type ClearTimer,
   type Clock,
-  MAX_TIMER_DELAY_MS,
   type SetTimer,
   systemClearTimer,
   systemClock,
-  type TimerHandle,
   unrefSetTimer,
 } from './timer-source.js';
 
-/** The telemetry events a `LeaseTable` emits. */
-export type LeaseEventName =
-  | 'lease.acquired'
-  | 'lease.renewed'
-  | 'lease.released'
-  | 'lease.expired'
-  | 'lease.revoked';
-
-/** Receives lease events; `(name, payload) => bus.emit(name, payload)` wires it to an `EventBus`. */
-export type LeaseEventHandler = <K extends LeaseEventName>(name: K, payload: KernelEventMap[K]) => void;
-
-/** Expiry work counters, to show expiry costs O(expired · log n) per tick rather than O(all leases). */
-export interface LeaseTableStats {
-  /** Times the expiry timer fired (including early, no-op fires). */
-  expiryTicks: number;
-  /** Leases ended by expiry since construction. */
-  leasesExpired: number;
-  /** Heap sift steps spent popping expired leases in the last tick. */
-  heapOpsLastTick: number;
-}
-
-export interface LeaseTableOptions {
-  /** Source of epoch ms. @default Date.now */
-  clock?: Clock;
-  /** @default an unref'd setTimeout */
-  setTimer?: SetTimer;
-  /** @default clearTimeout */
-  clearTimer?: ClearTimer;
-  /** Receives every lease event (payloads as in `KernelEventMap`), after the table's books are updated. */
-  onEvent?: LeaseEventHandler;
-  /** Called when an instance's live-lease count goes 0 → 1 (not on revoke). */
-  onInstanceBusy?: (instanceId: string) => void;
-  /** Called when an instance's live-lease count goes 1 → 0 by release or expiry (not by `revokeInstance`). */
-  onInstanceEmpty?: (instanceId: string) => void;
-  /** TTL in ms for requests without `ttlMs`. @default 60000 */
-  defaultTtlMs?: number;
-  /** Capacity wait in ms for requests without `capacityWaitMs`. @default 30000 */
-  defaultCapacityWaitMs?: number;
-  /** Makes lease references; must return unique strings. @default `lease_` + 16 random bytes, base64url */
-  idGenerator?: () => string;
-  /** Receives errors thrown by `onEvent` and the hooks, which never break the table. @default silent pino */
-  logger?: Logger;
-}
+export type { LeaseEventHandler, LeaseEventName, LeaseTableOptions, LeaseTableStats };
 
 interface InstanceSlot {
   readonly instanceId: string;
@@ -104,10 +61,7 @@ export class LeaseTable {
   readonly #logger: Logger;
   readonly #records = new Map<string, LeaseRecord>();
   readonly #slots = new Map<string, InstanceSlot>();
-  readonly #heap = new DeadlineHeap<string>();
-  readonly #stats: LeaseTableStats = { expiryTicks: 0, leasesExpired: 0, heapOpsLastTick: 0 };
-  #timer: TimerHandle | undefined;
-  #armedFor = Number.POSITIVE_INFINITY;
+  readonly #expiry: ExpiryScheduler<string>;
   #closed = false;
 
   constructor(options: LeaseTableOptions = {}) {
@@ -118,10 +72,21 @@ export class LeaseTable {
     this.#onBusy = options.onInstanceBusy;
     this.#onEmpty = options.onInstanceEmpty;
     this.#defaultTtlMs = options.defaultTtlMs ?? 60_000;
-    checkRenewTtl(this.#defaultTtlMs);
     this.#defaultCapacityWaitMs = options.defaultCapacityWaitMs ?? 30_000;
+    checkTableDefaults(this.#defaultTtlMs, this.#defaultCapacityWaitMs);
     this.#newRef = options.idGenerator ?? createLeaseRef;
     this.#logger = options.logger ?? pino({ level: 'silent' });
+    this.#expiry = new ExpiryScheduler<string>({
+      clock: this.#clock,
+      setTimer: this.#setTimer,
+      clearTimer: this.#clearTimer,
+      onExpired: (refs, now) => {
+        for (const ref of refs) {
+          const record = this.#records.get(ref);
+          if (record) this.#end(record, now, 'expired');
+        }
+      },
+    });
   }
 
   /** Live leases across all instances. */
@@ -131,7 +96,7 @@ export class LeaseTable {
 
   /** A snapshot of the expiry work counters. */
   get stats(): LeaseTableStats {
-    return { ...this.#stats };
+    return this.#expiry.stats;
   }
 
   /** True after `close()`. */
@@ -192,8 +157,7 @@ export class LeaseTable {
     const ttl = ttlMs ?? record.lease.ttlMs;
     const lease: Lease = Object.freeze({ ...record.lease, ttlMs: ttl, expiresAt: now + ttl });
     record.lease = lease;
-    this.#heap.set(leaseRef, lease.expiresAt);
-    this.#schedule();
+    this.#expiry.set(leaseRef, lease.expiresAt);
     if (this.#onEvent) {
       this.#emit('lease.renewed', { ...this.#base(record, now), ttlMs: ttl, expiresAt: lease.expiresAt });
     }
@@ -209,9 +173,8 @@ export class LeaseTable {
     const now = this.#clock.now();
     const record = this.#liveRecord(leaseRef, now);
     if (!record) return false;
-    this.#heap.remove(leaseRef);
+    this.#expiry.remove(leaseRef);
     this.#end(record, now, 'released');
-    this.#schedule();
     return true;
   }
 
@@ -229,13 +192,12 @@ export class LeaseTable {
     const records = [...slot.leases];
     for (const record of records) {
       this.#records.delete(record.lease.leaseRef);
-      this.#heap.remove(record.lease.leaseRef);
+      this.#expiry.remove(record.lease.leaseRef);
     }
     slot.leases.clear();
     slot.exclusive = false;
     slot.busy = false;
     const waiters = slot.waiters?.takeAll() ?? [];
-    this.#schedule();
     if (this.#onEvent) {
       for (const record of records) {
         this.#emit('lease.revoked', {
@@ -286,12 +248,11 @@ export class LeaseTable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#disarm();
+    this.#expiry.close();
     const waiters: CapacityWaiter[] = [];
     for (const slot of this.#slots.values()) if (slot.waiters) waiters.push(...slot.waiters.takeAll());
     this.#slots.clear();
     this.#records.clear();
-    this.#heap.clear();
     for (const waiter of waiters) {
       waiter.cleanup();
       waiter.reject(new KernelClosedError('The lease table was closed while waiting for a lease slot.'));
@@ -301,7 +262,7 @@ export class LeaseTable {
   #check(request: LeaseRequest): void {
     if (this.#closed) throw new KernelClosedError('The lease table is closed.');
     checkLeaseRequest(request);
-    if (request.signal?.aborted) throw this.#aborted(request);
+    if (request.signal?.aborted) throw leaseAbortedError(request);
   }
 
   #admits(slot: InstanceSlot, request: LeaseRequest): boolean {
@@ -335,8 +296,7 @@ export class LeaseTable {
     this.#records.set(leaseRef, record);
     slot.leases.add(record);
     if (exclusive) slot.exclusive = true;
-    this.#heap.set(leaseRef, lease.expiresAt);
-    if (lease.expiresAt < this.#armedFor) this.#arm(now);
+    this.#expiry.set(leaseRef, lease.expiresAt);
     if (!slot.busy) {
       slot.busy = true;
       this.#hook(this.#onBusy, slot.instanceId);
@@ -365,44 +325,20 @@ export class LeaseTable {
     return slot;
   }
 
-  // The wait path is the only place that allocates a promise, a timer and an abort listener.
   #wait(slot: InstanceSlot, request: LeaseRequest): Promise<Lease> {
     const waitMs = request.capacityWaitMs ?? this.#defaultCapacityWaitMs;
-    if (waitMs === 0) throw this.#exhausted(slot, request, 0);
+    if (waitMs === 0) throw capacityExhaustedError(this.#snapshot(slot), request, 0, 0);
     slot.waiters ??= new CapacityWaiterQueue();
-    const queue = slot.waiters;
-    const enqueuedAt = this.#clock.now();
-    return new Promise<Lease>((resolve, reject) => {
-      let timer: TimerHandle | undefined;
-      const { signal } = request;
-      const leave = (error: unknown) => {
-        if (!queue.remove(waiter)) return;
-        waiter.cleanup();
-        reject(error);
-        this.#afterWaiterLeft(slot);
-      };
-      const onAbort = () => leave(this.#aborted(request));
-      const waiter: CapacityWaiter = {
-        request,
-        enqueuedAt,
-        resolve,
-        reject,
-        cleanup: () => {
-          if (timer !== undefined) this.#clearTimer(timer);
-          signal?.removeEventListener('abort', onAbort);
-        },
-        prev: undefined,
-        next: undefined,
-        queue: undefined,
-      };
-      queue.push(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (waitMs < MAX_TIMER_DELAY_MS) {
-        timer = this.#setTimer(
-          () => leave(this.#exhausted(slot, request, this.#clock.now() - enqueuedAt)),
-          waitMs,
-        );
-      }
+    const now = this.#clock.now();
+    return waitForCapacity(slot.waiters, request, {
+      waitMs,
+      now,
+      setTimer: this.#setTimer,
+      clearTimer: this.#clearTimer,
+      timeoutError: () =>
+        capacityExhaustedError(this.#snapshot(slot), request, this.#clock.now() - now, waitMs),
+      abortError: () => leaseAbortedError(request),
+      onLeft: () => this.#afterWaiterLeft(slot),
     });
   }
 
@@ -437,7 +373,7 @@ export class LeaseTable {
     const record = this.#records.get(leaseRef);
     if (!record) return undefined;
     if (record.lease.expiresAt > now) return record;
-    this.#expireDue(now);
+    this.#expiry.expireDue(now);
     return undefined;
   }
 
@@ -466,47 +402,8 @@ export class LeaseTable {
     }
   }
 
-  #expireDue(now: number): number {
-    const before = this.#heap.operations;
-    const refs = this.#heap.popExpired(now);
-    const work = this.#heap.operations - before;
-    this.#stats.leasesExpired += refs.length;
-    for (const ref of refs) {
-      const record = this.#records.get(ref);
-      if (record) this.#end(record, now, 'expired');
-    }
-    this.#schedule();
-    return work;
-  }
-
-  #onTimer = (): void => {
-    this.#timer = undefined;
-    this.#armedFor = Number.POSITIVE_INFINITY;
-    if (this.#closed) return;
-    this.#stats.expiryTicks++;
-    this.#stats.heapOpsLastTick = this.#expireDue(this.#clock.now());
-  };
-
-  // Lazy: a timer armed for an earlier deadline is kept (it fires early and re-arms); only an earlier
-  // deadline or an empty heap touches the timer, so release and renew rarely cost a timer.
-  #schedule(): void {
-    const earliest = this.#heap.peekDeadline();
-    if (earliest === undefined) this.#disarm();
-    else if (earliest < this.#armedFor) this.#arm(this.#clock.now());
-  }
-
-  #arm(now: number): void {
-    const earliest = this.#heap.peekDeadline();
-    if (earliest === undefined || this.#closed) return;
-    if (this.#timer !== undefined) this.#clearTimer(this.#timer);
-    this.#armedFor = earliest;
-    this.#timer = this.#setTimer(this.#onTimer, Math.min(Math.max(1, earliest - now), MAX_TIMER_DELAY_MS));
-  }
-
-  #disarm(): void {
-    if (this.#timer !== undefined) this.#clearTimer(this.#timer);
-    this.#timer = undefined;
-    this.#armedFor = Number.POSITIVE_INFINITY;
+  #snapshot(slot: InstanceSlot) {
+    return { instanceId: slot.instanceId, held: slot.leases.size, exclusiveHeld: slot.exclusive };
   }
 
   #base(record: LeaseRecord, at: number) {
@@ -528,38 +425,5 @@ export class LeaseTable {
     } catch (error) {
       this.#logger.error({ err: error, instanceId }, 'lease instance hook threw');
     }
-  }
-
-  #aborted(request: LeaseRequest): AbortedError {
-    return new AbortedError(`Lease request for instance "${request.instanceId}" was aborted.`, {
-      instanceId: request.instanceId,
-      backend: request.backend,
-      cause: request.signal?.reason,
-    });
-  }
-
-  #exhausted(slot: InstanceSlot, request: LeaseRequest, waitedMs: number): CapacityExhaustedError {
-    const held = slot.leases.size;
-    const limit = slot.exclusive
-      ? 'it holds an exclusive lease'
-      : request.exclusive === true
-        ? 'an exclusive lease needs it to hold none'
-        : `maxLeases is ${request.maxLeases}`;
-    return new CapacityExhaustedError(
-      `Instance "${slot.instanceId}" has no free lease slot: ${held} live lease(s) held and ${limit}; ` +
-        `waited ${waitedMs} ms (capacityWaitMs ${request.capacityWaitMs ?? this.#defaultCapacityWaitMs}). ` +
-        'Release a lease, raise maxLeases, or wait longer.',
-      {
-        instanceId: slot.instanceId,
-        backend: request.backend,
-        details: {
-          held,
-          maxLeases: request.maxLeases ?? null,
-          exclusiveHeld: slot.exclusive,
-          exclusiveRequested: request.exclusive === true,
-          waitedMs,
-        },
-      },
-    );
   }
 }
