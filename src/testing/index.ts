@@ -1,9 +1,10 @@
 // Public entry `self-hosted-inference-core/testing`: tools for backend authors and tests.
-export { type GgufFile, parseGguf, readGguf } from './gguf-reader.js';
+export { parseGguf, readGguf } from './gguf-reader.js';
 export {
   encodeGguf,
   GGML_TYPE,
   GGUF_VALUE_TYPES,
+  type GgufFile,
   type GgufItemType,
   type GgufScalar,
   type GgufTensor,
