@@ -295,6 +295,20 @@ describe('LeaseTable', () => {
     expect(events).toEqual([]);
   });
 
+  it('admits the waiters behind a head waiter that gave up', async () => {
+    const { table } = makeTable();
+    await table.acquire(request());
+    const controller = new AbortController();
+    const exclusive = rejection(table.acquire(request({ exclusive: true, signal: controller.signal })));
+    const shared = table.acquire(request({ ownerRef: 'behind' }));
+    expect(table.waiting('inst-1')).toBe(2);
+    controller.abort();
+    expect((await exclusive).code).toBe('aborted');
+    expect((await shared).ownerRef).toBe('behind');
+    expect(table.count('inst-1')).toBe(2);
+    table.close();
+  });
+
   it('serves waiters first-come first-served', async () => {
     const { table } = makeTable();
     const held = await table.acquire(request({ maxLeases: 1, ttlMs: 60_000 }));
@@ -454,6 +468,18 @@ describe('LeaseTable', () => {
     );
     expect(table.size).toBe(0);
     expect(events).toEqual([]);
+  });
+
+  it('rejects bad table defaults with invalid_lease_request naming the option', () => {
+    expect(() => new LeaseTable({ defaultTtlMs: 0 })).toThrow(
+      expect.objectContaining({
+        code: 'invalid_lease_request',
+        message: expect.stringContaining('defaultTtlMs'),
+      }),
+    );
+    expect(() => new LeaseTable({ defaultCapacityWaitMs: -1 })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('defaultCapacityWaitMs') }),
+    );
   });
 
   it('keeps its books straight when an event listener throws', async () => {
