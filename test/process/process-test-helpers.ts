@@ -63,3 +63,14 @@ export function killGroupQuietly(pgid: number | undefined): void {
     process.kill(-pgid, 'SIGKILL');
   } catch {}
 }
+
+/** Path of the kernel-child fixture (a stand-in kernel that spawns two stand-in servers). */
+export const kernelChild = fileURLToPath(new URL('../fixtures/kernel-child.ts', import.meta.url));
+
+/** What kernel-child prints once its two stand-in servers are registered. */
+export interface KernelChildInfo {
+  pids: number[];
+  grandchildren: number[];
+  watchdogPid: number | null;
+  kernelPid: number;
+}

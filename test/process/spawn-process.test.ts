@@ -220,7 +220,9 @@ describe('spawnProcess', () => {
     await (await spawnNode('')).stop();
     const exitListeners = process.listenerCount('exit');
     const count = (type: string) => process.getActiveResourcesInfo().filter((r) => r === type).length;
-    const processes = count('ProcessWrap');
+    // Handles of processes from earlier tests close asynchronously; start from a settled state.
+    await waitUntil(() => count('ProcessWrap') === 0, 5000, 'earlier child handles closed');
+    const processes = 0;
     const pipes = count('PipeWrap');
     const proc = await spawnStandIn([]);
     expect(protectedGroupCount()).toBe(1);
