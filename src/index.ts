@@ -32,7 +32,9 @@ export {
   type StartupPlanCheck,
   validateStartupPlan,
 } from './plan/validate-startup-plan.js';
+export { type LogEntry, LogRing, type LogRingOptions } from './process/log-ring.js';
 export { type ResolvedCommand, resolveCommand } from './process/resolve-command.js';
+export type { ExitInfo, ManagedProcess, SpawnOptions } from './process/spawn-process.js';
 export { exposeSecret, Secret } from './secret/secret.js';
 export { EventBus } from './telemetry/event-bus.js';
 export type * from './telemetry/kernel-events.js';
