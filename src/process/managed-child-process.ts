@@ -12,6 +12,8 @@ import type { ExitInfo, ManagedProcess } from './spawn-process.js';
 
 /** How long to wait for output still in the pipes after the exit, ms. */
 const OUTPUT_DRAIN_MS = 200;
+/** Grace given to group members left behind by a leader that exited on its own, ms. */
+const LEFTOVER_GRACE_MS = 2000;
 /** How long to wait for a SIGKILLed group to disappear, ms. */
 const KILL_WAIT_MS = 5000;
 
@@ -81,6 +83,14 @@ export class ManagedChildProcess implements ManagedProcess {
         this.#drainOutput().then(() => {
           resolve(info);
           if (listGroupMembers(this.pgid).length === 0) this.#release();
+          else if (this.#stopping === undefined) {
+            // The leader is gone but members of its group live on: they are orphans of a dead server.
+            init.logger.debug(
+              { instanceId: this.instanceId, pgid: this.pgid },
+              'stopping leftovers of exited process',
+            );
+            void this.stop({ timeoutMs: LEFTOVER_GRACE_MS });
+          }
         });
       });
     });

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import pino from 'pino';
+import { SpawnFailedError } from '../errors/error-catalog.js';
 import { clockTicksPerSecond, readProcessStartTime } from './proc-info.js';
 
 /** Options of {@link OrphanWatchdog}. */
@@ -89,7 +90,10 @@ export class OrphanWatchdog {
     if (child.pid === undefined) {
       const result = await child;
       this.#logger.error({ err: result }, 'orphan watchdog failed to start');
-      throw new Error(`Could not start the orphan watchdog: ${result.message}`, { cause: result });
+      throw new SpawnFailedError(
+        `Could not start the orphan watchdog (${process.execPath} ${scriptPath}): ${result.shortMessage}. Nothing was spawned.`,
+        { path: scriptPath, cause: result.cause ?? result },
+      );
     }
     this.#child = child;
     child.stdin.on('error', () => {});

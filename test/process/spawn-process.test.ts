@@ -177,6 +177,21 @@ describe('spawnProcess', () => {
     expect(alive(grandchild)).toBe(false);
   });
 
+  it('cleans up what a stand-in leaves in its group when it exits on its own', async () => {
+    const proc = await spawnStandIn(['--fork-grandchild']);
+    const line = await waitUntil(() => proc.logRing.lines().find((l) => l.startsWith('grandchild pid=')));
+    const grandchild = Number(line.split('=')[1]);
+    const listening = proc.logRing.lines().find((l) => l.startsWith('listening on '))!;
+    const response = await fetch(`http://${listening.slice('listening on '.length)}/__control`, {
+      method: 'POST',
+      body: JSON.stringify({ exit: 0 }),
+    });
+    expect(response.status).toBe(200);
+    expect(await proc.exited).toMatchObject({ exitCode: 0 });
+    await waitUntil(() => !alive(grandchild), 10_000, 'grandchild gone');
+    expect(await proc.stop()).toMatchObject({ exitCode: 0, forced: false });
+  });
+
   it('shares one promise between concurrent stop calls', async () => {
     const proc = await spawnStandIn([]);
     const first = proc.stop();
