@@ -94,7 +94,7 @@ function preview(value: unknown): string {
 }
 
 function zodIssues(error: z.ZodError): { path: PropertyKey[]; message: string; atKey: boolean }[] {
-  return error.issues.flatMap((issue) =>
+  return error.issues.flatMap((issue): { path: PropertyKey[]; message: string; atKey: boolean }[] =>
     issue.code === 'unrecognized_keys'
       ? issue.keys.map((key) => ({
           path: [...issue.path, key],
@@ -183,18 +183,38 @@ export function parseConfigText(text: string, options: LoadConfigOptions = {}): 
       });
     }
   }
-  if (issues.length > 0)
+  if (issues.length > 0) {
     throw new InvalidConfigError(formatIssues(fileName, issues), issues, { path: fileName });
-  const config = result.data as ShicConfig;
+  }
+  return finishConfig(result.data as ShicConfig, baseDir, options.env ?? process.env);
+}
+
+// After validation: relative paths resolved, credentials wrapped, state directory chosen.
+function finishConfig(config: ShicConfig, baseDir: string, env: NodeJS.ProcessEnv): LoadedConfig {
   for (const deployment of Object.values(config.deployments)) {
     resolvePaths(deployment.bootSpec, baseDir);
     if (deployment.bootSpec)
       deployment.bootSpec = wrapSecrets(deployment.bootSpec) as Record<string, unknown>;
     deployment.backendOptions = wrapSecrets(deployment.backendOptions) as Record<string, unknown>;
   }
-  const env = options.env ?? process.env;
   const stateDir = config.stateDir ? resolve(baseDir, config.stateDir) : defaultStateDir(env);
   return { config, stateDir };
+}
+
+/**
+ * Validates a config built in code (e.g. by `shic spawn` / `shic attach` from their flags).
+ * @throws InvalidConfigError (`invalid_config`) naming each bad path.
+ */
+export function parseConfigObject(input: unknown, options: LoadConfigOptions = {}): LoadedConfig {
+  const result = shicConfigSchema.safeParse(input);
+  if (!result.success) {
+    const issues: ConfigIssue[] = zodIssues(result.error).map((i) => ({
+      path: i.path.map(String).join('.'),
+      message: i.message,
+    }));
+    throw new InvalidConfigError(formatIssues(options.fileName ?? '<options>', issues), issues);
+  }
+  return finishConfig(result.data, options.baseDir ?? process.cwd(), options.env ?? process.env);
 }
 
 /**

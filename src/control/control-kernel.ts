@@ -33,7 +33,7 @@ export interface ControlKernel {
   lookupInstance(instanceId: string): RuntimeSnapshot | undefined;
   stopInstance(instanceId: string): Promise<unknown>;
   /** The last `n` output lines of an instance. @throws InstanceNotFoundError */
-  instanceLogs(instanceId: string, n?: number): LogEntry[];
+  instanceLogs(instanceId: string, n?: number): string[];
   /** Calls `listener` for each new output line; returns the unsubscribe function. @throws InstanceNotFoundError */
   followInstanceLogs(instanceId: string, listener: (entry: LogEntry) => void): () => void;
   on(name: '*', listener: (event: KernelEvent) => void): () => void;

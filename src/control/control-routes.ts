@@ -122,7 +122,7 @@ export function registerControlRoutes(app: FastifyInstance, ctx: ControlRouteCon
     const lines = kernel.instanceLogs(id, n);
     if (!follow) return { instanceId: id, lines };
     const stream = openStream(ctx, request, reply);
-    for (const entry of lines) stream.send('log', entry);
+    for (const line of lines) stream.send('log', { line });
     const stopFollow = kernel.followInstanceLogs(id, (entry) => stream.send('log', entry));
     const stopEvents = kernel.on('*', (event) => {
       if (event.type === 'instance.stopped' && event.instanceId === id) stream.close();

@@ -1,0 +1,27 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfigFile, parseConfigObject } from '../../config/load-config.js';
+import type { CliIo } from '../cli-context.js';
+import { parsePort } from '../parse-options.js';
+import { runForeground } from '../run-foreground.js';
+
+/** `shic up [config]`: the foreground daemon. */
+export function registerUpCommand(program: Command, io: CliIo): void {
+  program
+    .command('up')
+    .description('run the kernel and its control API in the foreground, starting the eager deployments')
+    .argument('[config]', 'config file (default: ./shic.yaml when it exists, else no deployments)')
+    .option('--host <host>', 'control API interface (default 127.0.0.1; anything else prints a warning)')
+    .option('--port <port>', 'control API port (0 = pick a free one)', parsePort)
+    .option('--log-level <level>', 'trace|debug|info|warn|error|silent')
+    .action(async (configPath: string | undefined, opts, command: Command) => {
+      const file = configPath ?? (existsSync('shic.yaml') ? 'shic.yaml' : undefined);
+      const loaded = file
+        ? await loadConfigFile(file, { env: io.env })
+        : parseConfigObject({}, { env: io.env });
+      const stateDir = command.optsWithGlobals().stateDir as string | undefined;
+      if (stateDir) loaded.stateDir = resolve(stateDir);
+      await runForeground(loaded, opts, io);
+    });
+}

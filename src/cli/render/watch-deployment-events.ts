@@ -1,0 +1,70 @@
+import type { ControlKernel } from '../../control/control-kernel.js';
+import type { KernelEvent } from '../../telemetry/kernel-events.js';
+import type { DeploymentProgress } from './deployment-progress.js';
+import { formatDuration } from './format-duration.js';
+
+// Events carry instance ids; the deployment name is in the instance's metadata (set by DeploymentCatalog).
+function deploymentOf(
+  kernel: ControlKernel,
+  cache: Map<string, string | null>,
+  instanceId: string,
+): string | null {
+  if (!cache.has(instanceId)) {
+    const name = kernel.lookupInstance(instanceId)?.metadata.deployment;
+    cache.set(instanceId, typeof name === 'string' ? name : null);
+  }
+  return cache.get(instanceId) ?? null;
+}
+
+/** Feeds kernel lifecycle events (starting, spawned, progress, ready, failed) into a progress display. */
+export function watchDeploymentEvents(kernel: ControlKernel, progress: DeploymentProgress): () => void {
+  const names = new Map<string, string | null>();
+  return kernel.on('*', (event: KernelEvent) => {
+    if (!event.type.startsWith('instance.')) return;
+    const name = deploymentOf(kernel, names, (event as { instanceId: string }).instanceId);
+    if (!name) return;
+    switch (event.type) {
+      case 'instance.starting':
+        progress.update(name, {
+          phase: 'starting',
+          detail: event.attempt > 1 ? `attempt ${event.attempt}` : '',
+        });
+        break;
+      case 'instance.spawned':
+        progress.update(name, {
+          phase: 'spawning',
+          detail: `pid ${event.pid}${event.port ? `, port ${event.port}` : ''}`,
+        });
+        break;
+      case 'instance.progress':
+        progress.update(name, {
+          phase: event.phase,
+          detail: event.message,
+          ...(event.percent === undefined ? {} : { percent: event.percent }),
+        });
+        break;
+      case 'instance.ready':
+        progress.update(name, {
+          phase: 'ready',
+          detail: `in ${formatDuration(event.readyMs)}${event.port ? ` on port ${event.port}` : ''}`,
+          done: 'ok',
+        });
+        break;
+      case 'instance.restarting':
+        progress.update(name, {
+          phase: 'restarting',
+          detail: `restart ${event.restart} in ${formatDuration(event.delayMs)}`,
+        });
+        break;
+      case 'instance.failed':
+        progress.update(name, {
+          phase: 'failed',
+          detail: `${event.error.code}: ${event.error.message}`,
+          done: 'failed',
+        });
+        break;
+      default:
+        break;
+    }
+  });
+}

@@ -1,0 +1,114 @@
+import type { Logger } from 'pino';
+import type { Backend } from '../backend/backend.js';
+import type { LoadedConfig } from '../config/load-config.js';
+import { resolveBackends } from '../config/resolve-backends.js';
+import type { RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
+import { createKernel } from '../kernel/create-kernel.js';
+import type { ControlKernel } from './control-kernel.js';
+import { type ControlServer, startControlServer } from './control-server.js';
+import { DeploymentCatalog } from './deployment-catalog.js';
+import { acquireDaemonLock, createToken, writeControlFiles } from './state-files.js';
+
+/** Options of {@link startDaemon}. */
+export interface DaemonOptions {
+  /** The validated config (`loadConfigFile` / `parseConfigText`) with its state directory. */
+  loaded: LoadedConfig;
+  logger: Logger;
+  /** Replaces `control.host`. */
+  host?: string;
+  /** Replaces `control.port`. */
+  port?: number;
+  /** Builds the kernel. @default createKernel({ stateDir, logger, backends }) */
+  createKernel?: (options: { stateDir: string; logger: Logger; backends: Backend[] }) => ControlKernel;
+}
+
+/** How an eager deployment's start ended. */
+export type EagerStartResult =
+  | { deployment: string; ok: true; instance: RuntimeSnapshot }
+  | { deployment: string; ok: false; error: unknown };
+
+/** A running daemon: a kernel, its control API, and the files in the state directory. */
+export interface Daemon {
+  readonly kernel: ControlKernel;
+  readonly server: ControlServer;
+  readonly catalog: DeploymentCatalog;
+  readonly stateDir: string;
+  readonly token: string;
+  /** Starts every `start: eager` deployment in parallel; failures are reported, not thrown. */
+  startEager(signal?: AbortSignal): Promise<EagerStartResult[]>;
+  /** Stops the control API, closes the kernel (stopping what it spawned) and removes the state files. */
+  close(): Promise<void>;
+}
+
+function defaultKernel(options: { stateDir: string; logger: Logger; backends: Backend[] }): ControlKernel {
+  return createKernel(options) as unknown as ControlKernel;
+}
+
+/**
+ * Starts the `shic up` daemon: takes the state directory's lock (a second daemon refuses), loads the
+ * config's backends, creates the kernel, serves the control API and writes its address and a fresh bearer
+ * token (mode 0600) to the state directory.
+ * @throws DaemonRunningError when another daemon owns the state directory; KernelError `unknown_backend`.
+ */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { config, stateDir } = options.loaded;
+  const { logger } = options;
+  const releaseLock = await acquireDaemonLock(stateDir);
+  let kernel: ControlKernel | undefined;
+  let server: ControlServer | undefined;
+  try {
+    const { backends, ids } = await resolveBackends(config);
+    const catalog = new DeploymentCatalog(config.deployments, ids);
+    kernel = (options.createKernel ?? defaultKernel)({ stateDir, logger, backends });
+    const token = createToken();
+    server = await startControlServer({
+      kernel,
+      token,
+      catalog,
+      logger,
+      host: options.host ?? config.control.host,
+      port: options.port ?? config.control.port,
+      bodyLimitBytes: config.control.bodyLimitBytes,
+    });
+    await writeControlFiles(stateDir, { url: server.url, pid: process.pid, startedAt: Date.now() }, token);
+    logger.info({ url: server.url, stateDir }, 'control API listening');
+    const running = { kernel, server };
+    let closing: Promise<void> | undefined;
+    return {
+      kernel,
+      server,
+      catalog,
+      stateDir,
+      token,
+      async startEager(signal) {
+        const eager = catalog.names().filter((name) => catalog.get(name).start === 'eager');
+        return Promise.all(
+          eager.map(async (deployment): Promise<EagerStartResult> => {
+            try {
+              const { instance } = await running.kernel.ensureInstance(catalog.instanceSpec(deployment), {
+                ...(signal ? { signal } : {}),
+              });
+              return { deployment, ok: true, instance };
+            } catch (error) {
+              logger.error({ deployment, err: error }, 'eager deployment failed to start');
+              return { deployment, ok: false, error };
+            }
+          }),
+        );
+      },
+      close() {
+        closing ??= (async () => {
+          await running.server.close();
+          await running.kernel.close();
+          await releaseLock();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await server?.close();
+    await kernel?.close();
+    await releaseLock();
+    throw error;
+  }
+}
