@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import pino from 'pino';
@@ -79,6 +80,13 @@ export class OrphanWatchdog {
   }
 
   async #spawn(): Promise<void> {
+    if (!existsSync(scriptPath)) {
+      // A build that did not copy the plain-JS watchdog next to this module (tsc does not copy .mjs files).
+      throw new SpawnFailedError(
+        `The orphan watchdog script ${scriptPath} is missing; copy src/process/watchdog-process.mjs next to orphan-watchdog.js. Nothing was spawned.`,
+        { path: scriptPath },
+      );
+    }
     const child = launchWatchdog([
       '--kernel-pid',
       String(process.pid),
