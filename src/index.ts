@@ -27,6 +27,10 @@ export * from './contracts/vocabulary.js';
 export * from './errors/error-catalog.js';
 export { KernelError, type KernelErrorContext } from './errors/kernel-error.js';
 export { type HttpProbeOptions, type HttpProbeResponse, httpProbe } from './http/http-probe.js';
+export { createKernel } from './kernel/create-kernel.js';
+export { Kernel } from './kernel/kernel.js';
+export { defaultStateDir, type KernelOptions } from './kernel/kernel-options.js';
+export type { EnsureInstanceOptions } from './lifecycle/instance-manager.js';
 export {
   STARTUP_PLAN_CHECKS,
   type StartupPlanCheck,

@@ -92,13 +92,13 @@ export class InstanceManager {
     const queuedAt = this.#o.now();
     const spec = parseInstanceSpec(specInput);
     const { backend, manifest } = this.#o.registry.get(spec.backend);
-    const signal = options.signal ?? neverAborted;
-    if (signal.aborted)
+    const signal = options.signal;
+    if (signal?.aborted)
       throw new AbortedError('ensureInstance was aborted before it began.', { backend: backend.id });
     await this.#o.beforeEnsure?.();
-    const plan = await this.#plan(backend, manifest, spec, signal);
+    const plan = await this.#plan(backend, manifest, spec, signal ?? neverAborted);
     this.#assertOpen();
-    if (signal.aborted)
+    if (signal?.aborted)
       throw new AbortedError('ensureInstance was aborted before it began.', { backend: backend.id });
     const crashLoop = this.#crashLoops.get(plan.instanceKey);
     if (crashLoop) throw crashLoop;
@@ -218,13 +218,13 @@ export class InstanceManager {
   }
 
   // One caller's wait; when the last interested caller of a first start leaves, that start is aborted.
-  #wait(instance: RuntimeInstance, signal: AbortSignal, callerTimeoutMs?: number): Promise<void> {
+  #wait(instance: RuntimeInstance, signal: AbortSignal | undefined, callerTimeoutMs?: number): Promise<void> {
     if (instance.isUp) return Promise.resolve();
     this.#interest.set(instance, (this.#interest.get(instance) ?? 0) + 1);
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const leave = (error?: unknown, abandon = false) => {
-        signal.removeEventListener('abort', onAbort);
+        signal?.removeEventListener('abort', onAbort);
         clearTimeout(timer);
         const left = (this.#interest.get(instance) ?? 1) - 1;
         if (left > 0) this.#interest.set(instance, left);
@@ -244,11 +244,11 @@ export class InstanceManager {
       const context = { instanceId: instance.id, backend: instance.backend.id };
       const onAbort = () =>
         once(new AbortedError(`Waiting for instance "${instance.id}" was aborted.`, context), true);
-      if (signal.aborted) {
+      if (signal?.aborted) {
         onAbort();
         return;
       }
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
       if (callerTimeoutMs !== undefined) {
         timer = setTimeout(
           () =>

@@ -1,6 +1,8 @@
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpProbe } from '../../src/http/http-probe.js';
 import { eventsOf, isAlive, kernelHarness, rejectionOf, waitUntil } from '../support/lifecycle-harness.js';
+import { STAND_IN_SERVER } from '../support/stand-in-backend.js';
 
 const harness = kernelHarness();
 afterEach(() => harness.cleanup());
@@ -220,5 +222,71 @@ describe('RuntimeInstance', () => {
     expect(exited).toMatchObject({ expected: true, signal: 'SIGKILL' });
     expect(eventsOf(events, 'instance.stopped')[0]?.reason).toBe('requested');
     expect(kernel.lookupInstance(instance.instanceId)).toBeUndefined();
+  });
+
+  it('keeps an attached stand-in daemon that disappears degraded/unavailable, never stops or signals it', async () => {
+    const { kernel, events } = harness.create();
+    const daemon = execa(process.execPath, [STAND_IN_SERVER, '--port', '0'], { reject: false });
+    try {
+      const port = await new Promise<number>((resolve) => {
+        daemon.stdout?.on('data', (chunk: Buffer) => {
+          const match = /listening on 127\.0\.0\.1:(\d+)/.exec(chunk.toString());
+          if (match) resolve(Number(match[1]));
+        });
+      });
+      const url = `http://127.0.0.1:${port}`;
+      const spec = { backend: 'stand-in-attached', backendOptions: { url } };
+
+      const first = await kernel.ensureInstance(spec);
+      expect(first.instance).toMatchObject({ state: 'ready', managementMode: 'externally_managed' });
+      expect(first.instance.pid).toBeUndefined();
+      expect(first.instance.endpoint?.sourceRuntimeRef).toBe(url);
+      await kernel.stopInstance(first.instance.instanceId);
+      expect(eventsOf(events, 'instance.stopped')[0]?.reason).toBe('requested');
+      expect((await httpProbe(`${url}/health`)).status).toBe(200);
+
+      const { instance } = await kernel.ensureInstance(spec);
+      expect(instance.instanceId).not.toBe(first.instance.instanceId);
+      daemon.kill('SIGKILL');
+      const result = await daemon;
+      expect(result.signal).toBe('SIGKILL');
+      await waitUntil(() => kernel.lookupInstance(instance.instanceId)?.state === 'degraded', {
+        message: 'degraded',
+      });
+      const snapshot = kernel.lookupInstance(instance.instanceId)!;
+      expect(snapshot.health).toBe('unavailable');
+      expect(eventsOf(events, 'instance.degraded', instance.instanceId)).toHaveLength(1);
+      expect(eventsOf(events, 'instance.exited')).toHaveLength(0);
+      expect(eventsOf(events, 'instance.restarting')).toHaveLength(0);
+      expect(eventsOf(events, 'instance.stopped', instance.instanceId)).toHaveLength(0);
+    } finally {
+      daemon.kill('SIGKILL');
+      await daemon;
+    }
+  });
+
+  it('leaves an attached stand-in daemon running when the kernel closes', async () => {
+    const { kernel, events } = harness.create();
+    const daemon = execa(process.execPath, [STAND_IN_SERVER, '--port', '0'], { reject: false });
+    try {
+      const port = await new Promise<number>((resolve) => {
+        daemon.stdout?.on('data', (chunk: Buffer) => {
+          const match = /listening on 127\.0\.0\.1:(\d+)/.exec(chunk.toString());
+          if (match) resolve(Number(match[1]));
+        });
+      });
+      const { instance } = await kernel.ensureInstance({
+        backend: 'stand-in-attached',
+        backendOptions: { url: `http://127.0.0.1:${port}` },
+      });
+      await kernel.close();
+      expect(eventsOf(events, 'instance.stopped', instance.instanceId)[0]?.reason).toBe('close');
+      expect(daemon.exitCode).toBeNull();
+      expect((await httpProbe(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    } finally {
+      daemon.kill('SIGKILL');
+      const result = await daemon;
+      expect(result.signal).toBe('SIGKILL');
+    }
   });
 });
