@@ -147,7 +147,14 @@ export class ManagedChildProcess implements ManagedProcess {
     if (this.#released) return;
     this.#released = true;
     releaseGroupOnExit(this.pgid);
-    this.#init.records?.remove(this.pid);
+    try {
+      this.#init.records?.remove(this.pid);
+    } catch (err) {
+      this.#init.logger.warn(
+        { instanceId: this.instanceId, pid: this.pid, err },
+        'could not remove process record',
+      );
+    }
     this.#init.watchdog?.unwatch(this.pgid).catch(() => {});
     for (const { stream, ended } of this.#streams) if (!ended) stream.destroy();
   }

@@ -79,9 +79,13 @@ export class ProcessRecords {
     return record;
   }
 
-  /** Deletes the record of `pid`; no-op when there is none. */
+  /** Deletes the record of `pid`; no-op when there is none (or the directory does not exist). */
   remove(pid: number): void {
-    rmSync(this.#file(pid), { force: true });
+    try {
+      rmSync(this.#file(pid), { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+    }
   }
 
   /** Every readable record (unreadable or malformed files are skipped). */

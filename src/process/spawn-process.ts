@@ -185,6 +185,20 @@ export async function spawnProcess(options: SpawnOptions): Promise<ManagedProces
   managed.attachOutput(subprocess.stdout, splitter('stdout'));
   managed.attachOutput(subprocess.stderr, splitter('stderr'));
   logger.debug({ instanceId, pid, command: resolved.path, args: options.args }, 'process spawned');
-  await managed.register();
+  try {
+    await managed.register();
+  } catch (error) {
+    // Unrecorded means unprotected after a crash: do not leave it running.
+    await managed.kill();
+    throw new SpawnFailedError(
+      `Could not record process ${pid} (${resolved.path}) under ${options.records?.dir ?? 'the state directory'}: ${(error as Error).message}. Check that the state directory is writable. The process was killed.`,
+      {
+        path: options.records?.dir ?? resolved.path,
+        instanceId,
+        cause: error,
+        details: { reason: 'record_failed' },
+      },
+    );
+  }
   return managed;
 }

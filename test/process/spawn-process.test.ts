@@ -317,6 +317,23 @@ describe('spawnProcess bad input', () => {
     expect(error.details.index).toBe(1);
   });
 
+  it('kills the process and fails with spawn_failed when its record cannot be written', async () => {
+    const records = new ProcessRecords(path.join(notExecutable, 'state'));
+    const before = childrenOf(process.pid).length;
+    const error = await spawnProcess({
+      command: process.execPath,
+      args: ['-e', 'setInterval(() => {}, 1000)'],
+      records,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(KernelError.isInstance(error) && error.code).toBe('spawn_failed');
+    expect((error as KernelError).details.reason).toBe('record_failed');
+    expect(childrenOf(process.pid)).toHaveLength(before);
+    expect(protectedGroupCount()).toBe(0);
+  });
+
   it('turns an operating-system spawn error into spawn_failed with the cause', async () => {
     // One argument over the kernel's per-string limit (128 KiB) makes execve fail with E2BIG.
     const error = await errorOf({ command: process.execPath, args: ['x'.repeat(200_000)] });
