@@ -3,9 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
+import { createKernel } from 'self-hosted-inference-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMlxBackend } from '../../../backends/mlx/index.js';
-import { createKernel } from '../../../src/kernel/create-kernel.js';
 import { MLX_STAND_IN, mlxStandInLog } from './mlx-stand-in-process.js';
 
 const LOAD_DELAY_MS = 1_500;
