@@ -4,12 +4,7 @@ import type { BackendManifest } from '../contracts/backend-manifest.js';
 import type { InstanceSpec } from '../contracts/instance-spec.js';
 import type { HealthStatus, InstanceState, RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
 import type { StartupPlan } from '../contracts/startup-plan.js';
-import {
-  AbortedError,
-  InstanceStoppedError,
-  PortUnavailableError,
-  ProcessExitedError,
-} from '../errors/error-catalog.js';
+import { AbortedError, InstanceStoppedError, ProcessExitedError } from '../errors/error-catalog.js';
 import { KernelError } from '../errors/kernel-error.js';
 import { type LogEntry, LogRing } from '../process/log-ring.js';
 import { type ManagedProcess, type SpawnOptions, spawnProcess } from '../process/spawn-process.js';
@@ -17,8 +12,9 @@ import type { EventBus } from '../telemetry/event-bus.js';
 import type { KernelEventMap, KernelEventName, StopReason } from '../telemetry/kernel-events.js';
 import { buildEndpointDescriptor } from './build-endpoint-descriptor.js';
 import { CrashLoopBreaker } from './crash-loop-breaker.js';
+import { judgeHealth } from './health-judgement.js';
 import { HealthMonitor, type HealthObservation } from './health-monitor.js';
-import { BindRaceLostError, runStartAttempt, type StartAttemptEnv } from './start-attempt.js';
+import { type StartAttemptEnv, startWithPortRetries } from './start-attempt.js';
 
 /** Options of {@link RuntimeInstance}. */
 export interface RuntimeInstanceOptions {
@@ -293,39 +289,20 @@ export class RuntimeInstance {
     const began = this.#o.now();
     this.#startedAt = began;
     try {
-      let plan = this.#plan;
-      if (isRestart) plan = await this.#replan(signal);
-      if (this.backend.preflight) await this.backend.preflight(plan, this.#probeContext(signal));
-      for (let retry = 0; ; retry += 1) {
-        if (retry > 0) plan = await this.#replan(signal);
-        this.#attempt += 1;
-        this.#emit('instance.starting', {
-          attempt: this.#attempt,
-          ...(plan.port === undefined ? {} : { port: plan.port }),
-        });
-        try {
-          const started = await runStartAttempt(this.#attemptEnv(), plan, {
-            signal,
-            ...(readyTimeoutMs === undefined ? {} : { readyTimeoutMs }),
+      const plan = isRestart ? await this.#replan(signal) : this.#plan;
+      const started = await startWithPortRetries(this.#attemptEnv(), plan, {
+        signal,
+        ...(readyTimeoutMs === undefined ? {} : { readyTimeoutMs }),
+        replan: (s) => this.#replan(s),
+        onAttempt: (attemptPlan) => {
+          this.#attempt += 1;
+          this.#emit('instance.starting', {
+            attempt: this.#attempt,
+            ...(attemptPlan.port === undefined ? {} : { port: attemptPlan.port }),
           });
-          this.#markReady(started.spawnMs, began, queuedAt, started.outcome.detail);
-          return;
-        } catch (error) {
-          if (!(error instanceof BindRaceLostError)) throw error;
-          this.#o.logger.warn({ instanceId: this.id, port: error.port, retry }, 'lost the bind race');
-          if (retry >= plan.portRetries) {
-            throw new PortUnavailableError(
-              `Instance "${this.id}" (${this.backend.id}) could not bind a port after ${retry + 1} attempts (plan.portRetries is ${plan.portRetries}); last port ${error.port ?? 'unknown'} was in use.`,
-              {
-                instanceId: this.id,
-                backend: this.backend.id,
-                cause: error.cause,
-                details: { port: error.port },
-              },
-            );
-          }
-        }
-      }
+        },
+      });
+      this.#markReady(started.spawnMs, began, queuedAt, started.outcome.detail);
     } catch (error) {
       if (this.#stopPromise) return;
       const failure = toKernelError(error, { instanceId: this.id, backend: this.backend.id });
@@ -385,27 +362,30 @@ export class RuntimeInstance {
   #onHealth(observation: HealthObservation): void {
     const monitor = this.#monitor;
     if (!monitor || !this.isUp) return;
-    const threshold = this.#plan.healthFailureThreshold;
-    const allHealthy = monitor.failures('health') === 0 && monitor.failures('functional') === 0;
-    if (observation.status !== 'healthy') {
-      this.#health = observation.status;
+    const verdict = judgeHealth({
+      state: this.#state === 'degraded' ? 'degraded' : 'ready',
+      observation,
+      failures: { health: monitor.failures('health'), functional: monitor.failures('functional') },
+      threshold: this.#plan.healthFailureThreshold,
+    });
+    if (verdict.health) {
+      this.#health = verdict.health;
       this.#healthDetail = observation.detail;
+    }
+    if (observation.status !== 'healthy') {
       this.#emit('probe.failed', {
         probe: observation.probe,
         detail: observation.detail ?? observation.status,
       });
-    } else if (allHealthy) {
-      this.#health = 'healthy';
-      this.#healthDetail = observation.detail;
     }
-    if (this.#state === 'ready' && observation.consecutiveFailures >= threshold) {
+    if (verdict.transition === 'degrade') {
       this.#state = 'degraded';
       this.#degradedAt = this.#o.now();
       this.#emit('instance.degraded', {
         detail: observation.detail ?? observation.status,
         consecutiveFailures: observation.consecutiveFailures,
       });
-    } else if (this.#state === 'degraded' && allHealthy) {
+    } else if (verdict.transition === 'recover') {
       this.#state = 'ready';
       this.#emit('instance.recovered', { degradedMs: this.#o.now() - (this.#degradedAt ?? this.#o.now()) });
       this.#degradedAt = null;

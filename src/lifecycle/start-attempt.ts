@@ -7,6 +7,7 @@ import type {
   ProgressReport,
 } from '../backend/backend.js';
 import type { StartupPlan } from '../contracts/startup-plan.js';
+import { PortUnavailableError } from '../errors/error-catalog.js';
 import { KernelError } from '../errors/kernel-error.js';
 import type { LogRing } from '../process/log-ring.js';
 import type { ManagedProcess, SpawnOptions } from '../process/spawn-process.js';
@@ -149,5 +150,48 @@ export async function runStartAttempt(
       throw new BindRaceLostError(plan.port, error);
     }
     throw error;
+  }
+}
+
+/**
+ * A whole start: the backend's preflight (once), then start attempts, each on a fresh plan (new port) after
+ * a lost bind race, up to `plan.portRetries` retries.
+ * @throws PortUnavailableError (`port_unavailable`) when every attempt lost the race; the preflight's,
+ *   spawn's or readiness's KernelError otherwise.
+ */
+export async function startWithPortRetries(
+  env: StartAttemptEnv,
+  firstPlan: StartupPlan,
+  options: {
+    signal: AbortSignal;
+    readyTimeoutMs?: number;
+    replan(signal: AbortSignal): Promise<StartupPlan>;
+    /** Called before each attempt (for `instance.starting`). */
+    onAttempt(plan: StartupPlan): void;
+  },
+): Promise<StartedAttempt & { plan: StartupPlan }> {
+  let plan = firstPlan;
+  for (let retry = 0; ; retry += 1) {
+    if (retry > 0) plan = await options.replan(options.signal);
+    options.onAttempt(plan);
+    if (retry === 0 && env.backend.preflight)
+      await env.backend.preflight(plan, env.probeContext(options.signal));
+    try {
+      return { ...(await runStartAttempt(env, plan, options)), plan };
+    } catch (error) {
+      if (!(error instanceof BindRaceLostError)) throw error;
+      env.logger.warn({ instanceId: env.instanceId, port: error.port, retry }, 'lost the bind race');
+      if (retry >= plan.portRetries) {
+        throw new PortUnavailableError(
+          `Instance "${env.instanceId}" (${env.backend.id}) could not bind a port after ${retry + 1} attempts (plan.portRetries is ${plan.portRetries}); the last port, ${error.port ?? 'unknown'}, was in use. Free the port range or raise portRetries.`,
+          {
+            instanceId: env.instanceId,
+            backend: env.backend.id,
+            cause: error.cause,
+            details: { port: error.port },
+          },
+        );
+      }
+    }
   }
 }

@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpProbe } from '../../src/http/http-probe.js';
 import { eventsOf, isAlive, kernelHarness, rejectionOf, waitUntil } from '../support/lifecycle-harness.js';
-import { STAND_IN_SERVER } from '../support/stand-in-backend.js';
+import { createStandInBackend, STAND_IN_SERVER } from '../support/stand-in-backend.js';
 
 const harness = kernelHarness();
 afterEach(() => harness.cleanup());
@@ -209,6 +209,68 @@ describe('RuntimeInstance', () => {
     expect(error.code).toBe('port_unavailable');
     expect(eventsOf(events, 'instance.spawned')).toHaveLength(3);
     for (const spawned of eventsOf(events, 'instance.spawned')) expect(isAlive(spawned.pid)).toBe(false);
+  });
+
+  it('detects a lost bind race from the exit output when the backend does not report it', async () => {
+    const { kernel, events } = harness.create();
+    kernel.registerBackend(createStandInBackend({ id: 'stand-in-quiet', quiet: true }));
+    const { instance } = await kernel.ensureInstance({
+      backend: 'stand-in-quiet',
+      bootSpec: { name: 'quiet-bind', addressInUseAttempts: 1 },
+    });
+    expect(instance.state).toBe('ready');
+    const starts = eventsOf(events, 'instance.starting');
+    expect(starts).toHaveLength(2);
+    expect(eventsOf(events, 'instance.exited')[0]).toMatchObject({ exitCode: 1, expected: false });
+    expect(instance.port).toBe(starts[1]!.port);
+  });
+
+  it('fails with binary_not_found naming the path, before anything is spawned', async () => {
+    const { kernel, events } = harness.create();
+    const error = await rejectionOf(
+      kernel.ensureInstance(
+        standIn({ plan: { transport: { command: '/nonexistent/dir/llama-server', args: ['--port', '1'] } } }),
+      ),
+    );
+    expect(error.code).toBe('binary_not_found');
+    expect(error.path).toBe('/nonexistent/dir/llama-server');
+    expect(eventsOf(events, 'instance.spawned')).toHaveLength(0);
+    expect(eventsOf(events, 'instance.failed')[0]?.error.code).toBe('binary_not_found');
+  });
+
+  it('fails with spawn_failed naming a missing cwd, before anything is spawned', async () => {
+    const { kernel, events } = harness.create();
+    const error = await rejectionOf(
+      kernel.ensureInstance(
+        standIn({
+          plan: {
+            transport: { command: process.execPath, args: [STAND_IN_SERVER], cwd: '/nonexistent/cwd' },
+          },
+        }),
+      ),
+    );
+    expect(error.code).toBe('spawn_failed');
+    expect(error.path).toBe('/nonexistent/cwd');
+    expect(eventsOf(events, 'instance.spawned')).toHaveLength(0);
+  });
+
+  it('cancels a pending restart when the instance is stopped during the backoff', async () => {
+    const { kernel, events } = harness.create();
+    const { instance } = await kernel.ensureInstance(
+      standIn({
+        flags: ['--crash-after-ms', '50'],
+        plan: { restartPolicy: { backoffBaseMs: 600_000, backoffMaxMs: 600_000, jitter: 0 } },
+      }),
+    );
+    const restarting = await waitUntil(() => eventsOf(events, 'instance.restarting')[0], {
+      message: 'restarting',
+    });
+    expect(restarting.delayMs).toBe(600_000);
+    expect(kernel.lookupInstance(instance.instanceId)?.state).toBe('starting');
+    await kernel.stopInstance(instance.instanceId);
+    expect(eventsOf(events, 'instance.stopped')[0]?.reason).toBe('requested');
+    expect(eventsOf(events, 'instance.starting')).toHaveLength(1);
+    expect(kernel.listInstances()).toEqual([]);
   });
 
   it('SIGKILLs a SIGTERM-ignoring stand-in after stopTimeoutMs', async () => {

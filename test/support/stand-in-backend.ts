@@ -68,9 +68,11 @@ function bootSpecOf(spec: InstanceSpec, attached: boolean): StandInBootSpec {
  * Creates a stand-in backend.
  * @param options.kind `spawned` (default) runs the stand-in; `attached` attaches to `backendOptions.url`.
  * @param options.id backend id. @default 'stand-in' / 'stand-in-attached'
+ * @param options.quiet no `onProcessEvent`: the kernel learns nothing from the output (readiness by probe
+ *   only, a lost bind race only from the exit and its last lines).
  */
 export function createStandInBackend(
-  options: { kind?: 'spawned' | 'attached'; id?: string } = {},
+  options: { kind?: 'spawned' | 'attached'; id?: string; quiet?: boolean } = {},
 ): Backend & { stats: StandInStats } {
   const attached = options.kind === 'attached';
   const id = options.id ?? (attached ? 'stand-in-attached' : 'stand-in');
@@ -149,14 +151,16 @@ export function createStandInBackend(
       if (seen.status === 503) return { status: 'degraded', detail: 'health 503 (loading)' };
       return { status: 'unavailable', detail: `health ${seen.status}` };
     },
-    onProcessEvent(event) {
-      if (event.type === 'exit') return undefined;
-      if (/couldn't bind/i.test(event.line)) return { addressInUse: true };
-      if (event.line === 'ready') return { ready: true };
-      const progress = /^loading model (\d+)%/.exec(event.line);
-      if (progress)
-        return { progress: { phase: 'loading', message: event.line, percent: Number(progress[1]) } };
-      return undefined;
-    },
+    onProcessEvent: options.quiet
+      ? undefined
+      : (event) => {
+          if (event.type === 'exit') return undefined;
+          if (/couldn't bind/i.test(event.line)) return { addressInUse: true };
+          if (event.line === 'ready') return { ready: true };
+          const progress = /^loading model (\d+)%/.exec(event.line);
+          if (progress)
+            return { progress: { phase: 'loading', message: event.line, percent: Number(progress[1]) } };
+          return undefined;
+        },
   };
 }
