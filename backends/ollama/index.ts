@@ -27,6 +27,6 @@ export {
   type PullOllamaModelOptions,
   pullOllamaModel,
 } from './ollama-pull.js';
-export { type OllamaPull, OllamaPullTracker } from './ollama-pull-tracker.js';
+export { ABANDONED_PULL_MS, type OllamaPull, OllamaPullTracker } from './ollama-pull-tracker.js';
 export type { OllamaBackendState } from './ollama-target.js';
 export { ollamaModelNotFound, probeOllamaReadiness } from './probe-ollama-readiness.js';

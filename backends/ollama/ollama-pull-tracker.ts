@@ -10,7 +10,12 @@ export interface OllamaPull {
   error?: Error;
   /** Where progress goes; the latest readiness probe's context replaces it. */
   report: (progress: ProgressReport) => void;
+  /** Epoch ms of the last readiness probe that looked at this pull. */
+  watchedAt: number;
 }
+
+/** A pull no readiness probe looked at for this long (the start failed or was dropped) is aborted, in ms. */
+export const ABANDONED_PULL_MS = 60_000;
 
 /**
  * At most one pull per instance, run in the background: a pull outlives the short readiness probes that
@@ -18,10 +23,26 @@ export interface OllamaPull {
  */
 export class OllamaPullTracker {
   readonly #pulls = new Map<string, OllamaPull & { controller: AbortController }>();
+  readonly #abandonAfterMs: number;
+
+  /** @param options.abandonAfterMs Abort a pull no probe watched for this long, in ms. @default 60000 */
+  constructor(options: { abandonAfterMs?: number } = {}) {
+    this.#abandonAfterMs = options.abandonAfterMs ?? ABANDONED_PULL_MS;
+  }
 
   /** The pull for an instance, if one was started. */
   get(instanceId: string): OllamaPull | undefined {
     return this.#pulls.get(instanceId);
+  }
+
+  /** Notes that a readiness probe is still waiting on the instance's pull. */
+  watch(instanceId: string, report: (progress: ProgressReport) => void): OllamaPull | undefined {
+    const pull = this.#pulls.get(instanceId);
+    if (pull) {
+      pull.report = report;
+      pull.watchedAt = Date.now();
+    }
+    return pull;
   }
 
   /** Starts the instance's pull unless one was already started; returns it either way. */
@@ -34,15 +55,21 @@ export class OllamaPullTracker {
     const existing = this.#pulls.get(instanceId);
     if (existing) return existing;
     const controller = new AbortController();
-    const pull = { model, state: 'running' as OllamaPull['state'], report, controller } as OllamaPull & {
-      controller: AbortController;
-    };
+    const pull = {
+      model,
+      state: 'running' as OllamaPull['state'],
+      report,
+      watchedAt: Date.now(),
+      controller,
+    } as OllamaPull & { controller: AbortController };
     this.#pulls.set(instanceId, pull);
     let lastKey = '';
     pullOllamaModel(conn, model, {
       signal: controller.signal,
       onProgress: (progress) => {
         pull.progress = progress;
+        // The kernel calls no hook when a start fails, so a pull nobody watches any more stops itself.
+        if (Date.now() - pull.watchedAt > this.#abandonAfterMs) controller.abort();
         // Ollama sends many lines a second; report only when the status or whole percent changes.
         const key = `${progress.status}|${Math.floor(progress.percent ?? -1)}`;
         if (key === lastKey) return;

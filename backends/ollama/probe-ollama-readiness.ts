@@ -61,9 +61,8 @@ export async function probeOllamaReadiness(
     };
   }
 
-  const pull = pulls.get(target.instanceId);
+  const pull = pulls.watch(target.instanceId, (p) => context.reportProgress(p));
   if (pull?.state === 'running') {
-    pull.report = (p) => context.reportProgress(p);
     const percent = pull.progress?.percent;
     return { status: 'pending', detail: `pulling ${model}${percent === undefined ? '' : ` (${percent}%)`}` };
   }
