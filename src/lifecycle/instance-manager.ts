@@ -7,6 +7,7 @@ import { type InstanceSpec, type InstanceSpecInput, parseInstanceSpec } from '..
 import type { StartupPlan } from '../contracts/startup-plan.js';
 import {
   AbortedError,
+  ContractValidationError,
   InstanceNotFoundError,
   KernelClosedError,
   ReadinessTimeoutError,
@@ -52,8 +53,6 @@ export interface EnsureInstanceResult {
   reused: boolean;
 }
 
-const neverAborted = new AbortController().signal;
-
 /**
  * Owns the runtime instances: keys them by `plan.instanceKey`, starts each key once however many callers
  * ask at the same time (single-flight), reuses ready instances, and remembers crash loops so further
@@ -93,10 +92,23 @@ export class InstanceManager {
     const spec = parseInstanceSpec(specInput);
     const { backend, manifest } = this.#o.registry.get(spec.backend);
     const signal = options.signal;
+    const timeoutMs = options.readyTimeoutMs;
+    if (
+      timeoutMs !== undefined &&
+      !(Number.isInteger(timeoutMs) && timeoutMs >= 0 && timeoutMs <= 2_147_483_647)
+    ) {
+      throw new ContractValidationError('invalid_request', 'EnsureInstanceOptions', [
+        {
+          path: 'readyTimeoutMs',
+          message: `must be a whole number of ms between 0 and 2147483647 (received ${typeof timeoutMs} ${String(timeoutMs)})`,
+          received: timeoutMs,
+        },
+      ]);
+    }
     if (signal?.aborted)
       throw new AbortedError('ensureInstance was aborted before it began.', { backend: backend.id });
     await this.#o.beforeEnsure?.();
-    const plan = await this.#plan(backend, manifest, spec, signal ?? neverAborted);
+    const plan = await this.#plan(backend, manifest, spec, signal ?? new AbortController().signal);
     this.#assertOpen();
     if (signal?.aborted)
       throw new AbortedError('ensureInstance was aborted before it began.', { backend: backend.id });

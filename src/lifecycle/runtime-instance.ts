@@ -451,12 +451,20 @@ export class RuntimeInstance {
     if (this.backend.shutdown) {
       const timeout = new AbortController();
       const timer = setTimeout(() => timeout.abort(), this.#plan.stopTimeoutMs);
+      const timedOut = new Promise<void>((resolve) =>
+        timeout.signal.addEventListener('abort', () => resolve()),
+      );
       try {
-        await this.backend.shutdown(this.target(), this.#probeContext(timeout.signal));
+        // A hook that ignores its signal cannot hold the stop past stopTimeoutMs.
+        await Promise.race([
+          this.backend.shutdown(this.target(), this.#probeContext(timeout.signal)),
+          timedOut,
+        ]);
       } catch (error) {
         this.#o.logger.warn({ err: error, instanceId: this.id }, 'backend shutdown hook failed');
       } finally {
         clearTimeout(timer);
+        timeout.abort();
       }
     }
     const proc = this.#proc;

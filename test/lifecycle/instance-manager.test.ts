@@ -68,6 +68,14 @@ describe('InstanceManager', () => {
     expect(kernel.listInstances()).toEqual([]);
   });
 
+  it('rejects a bad readyTimeoutMs with invalid_request naming the field, before planning', async () => {
+    const { kernel, spawned } = harness.create();
+    const error = await rejectionOf(kernel.ensureInstance(standIn({}), { readyTimeoutMs: -5 }));
+    expect(error.code).toBe('invalid_request');
+    expect(error.message).toContain('readyTimeoutMs');
+    expect(spawned.stats.plans).toBe(0);
+  });
+
   it('rejects an unknown backend with unknown_backend listing the known ones', async () => {
     const { kernel } = harness.create();
     const error = await rejectionOf(kernel.ensureInstance({ backend: 'nope' }));
