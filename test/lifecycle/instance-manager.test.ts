@@ -35,8 +35,8 @@ describe('InstanceManager', () => {
   it('reuses a ready instance with the same key and starts different keys in parallel', async () => {
     const { kernel, events } = harness.create();
     const [a, b] = await Promise.all([
-      kernel.ensureInstance(standIn({ name: 'a', flags: ['--ready-after-ms', '300'] })),
-      kernel.ensureInstance(standIn({ name: 'b', flags: ['--ready-after-ms', '300'] })),
+      kernel.ensureInstance(standIn({ name: 'a', flags: ['--ready-after-ms', '1500'] })),
+      kernel.ensureInstance(standIn({ name: 'b', flags: ['--ready-after-ms', '1500'] })),
     ]);
     expect(a.instance.instanceId).not.toBe(b.instance.instanceId);
     expect(a.instance.port).not.toBe(b.instance.port);
@@ -85,7 +85,7 @@ describe('InstanceManager', () => {
 
   it('aborts one caller at once while the start continues for another caller', async () => {
     const { kernel, events } = harness.create();
-    const spec = standIn({ flags: ['--ready-after-ms', '800'] });
+    const spec = standIn({ flags: ['--ready-after-ms', '3000'] });
     const leaving = new AbortController();
     const first = kernel.ensureInstance(spec, { signal: leaving.signal });
     const second = kernel.ensureInstance(spec);
@@ -117,7 +117,7 @@ describe('InstanceManager', () => {
 
   it('gives a joining caller its own readyTimeoutMs without failing the start', async () => {
     const { kernel, events } = harness.create();
-    const spec = standIn({ flags: ['--ready-after-ms', '1000'] });
+    const spec = standIn({ flags: ['--ready-after-ms', '3000'] });
     const starter = kernel.ensureInstance(spec);
     await waitUntil(() => eventsOf(events, 'instance.spawned')[0], { message: 'spawn' });
     const impatient = await rejectionOf(kernel.ensureInstance(spec, { readyTimeoutMs: 100 }));

@@ -80,12 +80,12 @@ describe('RuntimeInstance', () => {
     const { kernel, events } = harness.create();
     const { instance } = await kernel.ensureInstance(
       standIn({
-        flags: ['--ready-after-ms', '1500', '--progress-every-ms', '100'],
-        plan: { stallTimeoutMs: 500, readinessIntervalMs: 200, readinessMaxIntervalMs: 200 },
+        flags: ['--ready-after-ms', '3000', '--progress-every-ms', '100'],
+        plan: { stallTimeoutMs: 1000, readinessIntervalMs: 200, readinessMaxIntervalMs: 200 },
       }),
     );
     expect(instance.state).toBe('ready');
-    expect(instance.timings.readyMs).toBeGreaterThanOrEqual(1400);
+    expect(instance.timings.readyMs).toBeGreaterThanOrEqual(3000);
     expect(eventsOf(events, 'instance.progress').length).toBeGreaterThan(0);
   });
 
