@@ -24,6 +24,7 @@ export * from './contracts/lease.js';
 export * from './contracts/runtime-snapshot.js';
 export * from './contracts/startup-plan.js';
 export * from './contracts/vocabulary.js';
+export type { EnsuredEndpoint, LeaseInstanceOptions } from './endpoint/endpoint-service.js';
 export * from './errors/error-catalog.js';
 export { KernelError, type KernelErrorContext } from './errors/kernel-error.js';
 export { type HttpProbeOptions, type HttpProbeResponse, httpProbe } from './http/http-probe.js';

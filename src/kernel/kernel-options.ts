@@ -18,6 +18,8 @@ export interface KernelOptions {
   clock?: { now(): number };
   /** Run an orphan watchdog so spawned processes die with the kernel, even on SIGKILL. @default true */
   watchdog?: boolean;
+  /** Lease TTL when a caller gives none, in ms. @default 60000 */
+  defaultLeaseTtlMs?: number;
 }
 
 /** Kernel options with every default applied. */
@@ -27,6 +29,7 @@ export interface ResolvedKernelOptions {
   backends: Backend[];
   clock: { now(): number };
   watchdog: boolean;
+  defaultLeaseTtlMs: number;
 }
 
 /** The per-user default state directory. */
@@ -44,5 +47,6 @@ export function resolveKernelOptions(options: KernelOptions = {}): ResolvedKerne
     backends: options.backends ?? [],
     clock: options.clock ?? { now: () => Date.now() },
     watchdog: options.watchdog ?? true,
+    defaultLeaseTtlMs: options.defaultLeaseTtlMs ?? 60_000,
   };
 }

@@ -5,8 +5,20 @@ import { checkCompatibility } from '../compatibility/check-compatibility.js';
 import type { BackendManifest } from '../contracts/backend-manifest.js';
 import type { CompatibilityResult } from '../contracts/compatibility-result.js';
 import { type ConsumerManifestInput, parseConsumerManifest } from '../contracts/consumer-manifest.js';
+import type { EndpointDescriptor } from '../contracts/endpoint-descriptor.js';
+import type {
+  EndpointRequestInput,
+  EnsureEndpointOptionsInput,
+  ExecutionContextInput,
+} from '../contracts/endpoint-request.js';
 import type { InstanceSpecInput } from '../contracts/instance-spec.js';
+import type { Lease } from '../contracts/lease.js';
 import type { RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
+import {
+  EndpointService,
+  type EnsuredEndpoint,
+  type LeaseInstanceOptions,
+} from '../endpoint/endpoint-service.js';
 import { InstanceNotFoundError, KernelClosedError } from '../errors/error-catalog.js';
 import { type EnsureInstanceOptions, InstanceManager } from '../lifecycle/instance-manager.js';
 import type { LogEntry } from '../process/log-ring.js';
@@ -27,6 +39,7 @@ export class Kernel {
   readonly #events: EventBus;
   readonly #registry = new BackendRegistry();
   readonly #manager: InstanceManager;
+  readonly #endpoints: EndpointService;
   readonly #watchdog: OrphanWatchdog | undefined;
   readonly #init: Promise<void>;
   #closing: Promise<void> | undefined;
@@ -52,6 +65,14 @@ export class Kernel {
       now: () => options.clock.now(),
       spawnExtras: { records, ...(this.#watchdog ? { watchdog: this.#watchdog } : {}) },
       beforeEnsure: () => this.#init,
+    });
+    this.#endpoints = new EndpointService({
+      registry: this.#registry,
+      manager: this.#manager,
+      events: this.#events,
+      logger: this.logger,
+      clock: options.clock,
+      defaultLeaseTtlMs: options.defaultLeaseTtlMs,
     });
   }
 
@@ -110,6 +131,69 @@ export class Kernel {
     this.#assertOpen();
     const { instance, reused } = await this.#manager.ensure(spec, options);
     return { instance: instance.snapshot(), reused };
+  }
+
+  /**
+   * The front door: validates the request, checks the consumer against the backend (incompatible → nothing
+   * starts), finds or starts a fitting instance, leases it and returns its endpoint.
+   * @param options.ownerRef who holds the lease; `ttlMs` (default `defaultLeaseTtlMs`), `exclusive`,
+   *   `capacityWaitMs` (default 0), `metadata`, `signal` (aborting stops a start nobody else waits for).
+   * @throws KernelError: `invalid_request`, `invalid_manifest`, `unknown_backend`, `incompatible` (with the full
+   *   CompatibilityResult), `invalid_startup_plan`, the start's errors, `capacity_exhausted`, `aborted`.
+   */
+  ensureEndpoint(
+    request: EndpointRequestInput,
+    consumer: ConsumerManifestInput,
+    context: ExecutionContextInput,
+    options: EnsureEndpointOptionsInput,
+  ): Promise<EnsuredEndpoint> {
+    this.#assertOpen();
+    return this.#endpoints.ensureEndpoint(request, consumer, context, options);
+  }
+
+  /**
+   * Leases a serving instance by id.
+   * @throws InstanceNotFoundError; InstanceStoppedError (`instance_stopped`); CapacityExhaustedError; AbortedError.
+   */
+  leaseInstance(instanceId: string, options: LeaseInstanceOptions): Promise<Lease> {
+    this.#assertOpen();
+    return this.#endpoints.leaseInstance(instanceId, options);
+  }
+
+  /**
+   * Extends a live lease to now + `ttlMs` (default: its current TTL).
+   * @throws LeaseNotFoundError (`lease_not_found`) for an unknown, expired, released or revoked lease.
+   */
+  renewLease(leaseRef: string, ttlMs?: number): Lease {
+    this.#assertOpen();
+    return this.#endpoints.leases.renew(leaseRef, ttlMs);
+  }
+
+  /** Ends a lease. Unknown or already ended leases are a no-op success (returns false). */
+  releaseLease(leaseRef: string): boolean {
+    this.#assertOpen();
+    return this.#endpoints.leases.release(leaseRef);
+  }
+
+  /** The live lease with this reference, if any. */
+  lookupLease(leaseRef: string): Lease | undefined {
+    this.#assertOpen();
+    return this.#endpoints.leases.get(leaseRef);
+  }
+
+  /** Live leases of an instance. */
+  listLeases(instanceId: string): Lease[] {
+    this.#assertOpen();
+    return this.#endpoints.leases.listByInstance(instanceId);
+  }
+
+  /**
+   * The endpoint of a serving instance without taking a lease (SHIC's `publish_endpoint`).
+   * @throws InstanceNotFoundError; InstanceStoppedError when it is not serving.
+   */
+  publishEndpoint(instanceId: string): EndpointDescriptor {
+    this.#assertOpen();
+    return this.#endpoints.publishEndpoint(instanceId);
   }
 
   /** A snapshot of the instance, or undefined when the kernel holds none with that id. */
@@ -171,6 +255,7 @@ export class Kernel {
     this.#closing ??= (async () => {
       await this.#init;
       await this.#manager.closeAll();
+      this.#endpoints.close();
       await this.#watchdog?.close();
       this.#events.clear();
     })();

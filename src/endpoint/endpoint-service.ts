@@ -1,0 +1,267 @@
+import type { Logger } from 'pino';
+import type { BackendRegistry } from '../backend/backend-registry.js';
+import { checkCompatibility } from '../compatibility/check-compatibility.js';
+import type { CompatibilityResult } from '../contracts/compatibility-result.js';
+import { type ConsumerManifestInput, parseConsumerManifest } from '../contracts/consumer-manifest.js';
+import type { EndpointDescriptor } from '../contracts/endpoint-descriptor.js';
+import {
+  type EndpointRequestInput,
+  type EnsureEndpointOptionsInput,
+  type ExecutionContextInput,
+  parseEndpointRequest,
+  parseEnsureEndpointOptions,
+  parseExecutionContext,
+} from '../contracts/endpoint-request.js';
+import type { InstanceSpec } from '../contracts/instance-spec.js';
+import type { Lease } from '../contracts/lease.js';
+import { IncompatibleError, InstanceNotFoundError, InstanceStoppedError } from '../errors/error-catalog.js';
+import { IdleTracker } from '../lease/idle-tracker.js';
+import { LeaseTable } from '../lease/lease-table.js';
+import { buildEndpointDescriptor } from '../lifecycle/build-endpoint-descriptor.js';
+import type { InstanceManager } from '../lifecycle/instance-manager.js';
+import type { RuntimeInstance } from '../lifecycle/runtime-instance.js';
+import type { EventBus } from '../telemetry/event-bus.js';
+
+/** What `ensureEndpoint` returns. */
+export interface EnsuredEndpoint {
+  /** Where to send requests, with the lease reference filled in. */
+  endpoint: EndpointDescriptor;
+  /** The verdict that allowed it. */
+  compatibility: CompatibilityResult;
+  lease: Lease;
+}
+
+/** Options of `leaseInstance`. */
+export interface LeaseInstanceOptions {
+  ownerRef: string;
+  /** Lease TTL in ms. @default the kernel's `defaultLeaseTtlMs` */
+  ttlMs?: number;
+  exclusive?: boolean;
+  /** Wait this long for a free slot when the instance is at `maxLeases`, in ms. @default 0 */
+  capacityWaitMs?: number;
+  metadata?: Record<string, unknown>;
+  signal?: AbortSignal;
+}
+
+export interface EndpointServiceOptions {
+  registry: BackendRegistry;
+  manager: InstanceManager;
+  events: EventBus;
+  logger: Logger;
+  clock: { now(): number };
+  /** @default 60000 */
+  defaultLeaseTtlMs: number;
+}
+
+/**
+ * The kernel's front door (DESIGN §1, §5): checks compatibility before anything starts, ensures the
+ * instance, leases it and publishes its endpoint; revokes leases when instances die and stops instances
+ * that stay unleased for their `idleShutdownMs`.
+ */
+export class EndpointService {
+  readonly #o: EndpointServiceOptions;
+  readonly leases: LeaseTable;
+  readonly #idle: IdleTracker;
+  readonly #unsubscribe: Array<() => void>;
+  // Base descriptors per plan object: a restart may bring a new plan (new port), which gets a new entry.
+  readonly #descriptors = new WeakMap<object, EndpointDescriptor>();
+  // Callers between "instance ensured" and "lease granted"; an instance one of them started is kept for them.
+  readonly #pending = new Map<string, number>();
+
+  constructor(options: EndpointServiceOptions) {
+    this.#o = options;
+    this.#idle = new IdleTracker({
+      clock: options.clock,
+      logger: options.logger,
+      onIdle: (instanceId) => this.#stopIdle(instanceId),
+    });
+    this.leases = new LeaseTable({
+      clock: options.clock,
+      logger: options.logger,
+      defaultTtlMs: options.defaultLeaseTtlMs,
+      defaultCapacityWaitMs: 0,
+      onEvent: (name, payload) => options.events.emit(name, payload),
+      onInstanceBusy: (instanceId) => this.#idle.markBusy(instanceId),
+      onInstanceEmpty: (instanceId) => this.#markIdle(instanceId),
+    });
+    options.manager.setLeaseCounter((instanceId) => this.leases.count(instanceId));
+    const gone = (reason: string) => (event: { instanceId: string }) => {
+      this.leases.revokeInstance(event.instanceId, reason);
+      this.#idle.forget(event.instanceId);
+    };
+    this.#unsubscribe = [
+      options.events.on('instance.ready', (event) => {
+        if (this.leases.count(event.instanceId) === 0) this.#markIdle(event.instanceId);
+      }),
+      options.events.on('instance.exited', (event) => {
+        if (!event.expected) gone('instance exited')(event);
+      }),
+      options.events.on('instance.failed', gone('instance failed')),
+      options.events.on('instance.stopped', gone('instance stopped')),
+    ];
+  }
+
+  /**
+   * Validates the request, checks compatibility (incompatible → nothing starts), ensures the instance,
+   * leases it and returns the endpoint. If leasing fails, an instance this call started is stopped unless
+   * another caller holds or is about to hold it.
+   */
+  async ensureEndpoint(
+    requestInput: EndpointRequestInput,
+    consumerInput: ConsumerManifestInput,
+    contextInput: ExecutionContextInput,
+    optionsInput: EnsureEndpointOptionsInput,
+  ): Promise<EnsuredEndpoint> {
+    const request = parseEndpointRequest(requestInput);
+    const consumer = parseConsumerManifest(consumerInput);
+    const context = parseExecutionContext(contextInput);
+    const { signal, ...rest } = optionsInput ?? ({} as EnsureEndpointOptionsInput);
+    const options = parseEnsureEndpointOptions(rest);
+    const target = request.targetPreference;
+    const { manifest } = this.#o.registry.get(target.backend);
+    const compatibility = checkCompatibility(manifest, consumer);
+    if (!compatibility.compatible) {
+      throw new IncompatibleError(
+        `Consumer "${consumer.consumer}" cannot use backend "${manifest.backend}": ${compatibility.reason}` +
+          ` (${compatibility.metadata.allFailures.map((f) => f.message).join('; ')})`,
+        compatibility,
+        { backend: manifest.backend },
+      );
+    }
+    const trace = {
+      requestId: request.requestId,
+      runId: context.runId,
+      attemptId: context.attemptId,
+      ...(context.boundaryRef === undefined ? {} : { boundaryRef: context.boundaryRef }),
+      ...(context.observability.traceId === undefined ? {} : { traceId: context.observability.traceId }),
+    };
+    const spec: InstanceSpec = {
+      backend: target.backend,
+      backendOptions: target.backendOptions,
+      metadata: { ...target.metadata, ...trace },
+      ...(target.startupKind === undefined ? {} : { startupKind: target.startupKind }),
+      ...(target.bootSpec === undefined ? {} : { bootSpec: target.bootSpec }),
+      ...(target.executionSurface === undefined ? {} : { executionSurface: target.executionSurface }),
+      ...(request.modelPreference === undefined ? {} : { modelIdentity: request.modelPreference.id }),
+    };
+    const { instance, reused } = await this.#o.manager.ensure(spec, signal ? { signal } : {});
+    this.#pending.set(instance.id, (this.#pending.get(instance.id) ?? 0) + 1);
+    let lease: Lease;
+    try {
+      lease = await this.#lease(instance, {
+        ownerRef: options.ownerRef,
+        exclusive: options.exclusive,
+        capacityWaitMs: options.capacityWaitMs,
+        metadata: { ...options.metadata, ...trace },
+        ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      this.#leave(instance, !reused);
+      throw error;
+    }
+    this.#leave(instance, false);
+    const endpoint = this.#describe(instance, lease, context.boundaryRef ?? null);
+    return { endpoint, compatibility, lease };
+  }
+
+  /**
+   * Leases a ready instance by id.
+   * @throws InstanceNotFoundError; InstanceStoppedError when it is not serving; CapacityExhaustedError; AbortedError.
+   */
+  leaseInstance(instanceId: string, options: LeaseInstanceOptions): Promise<Lease> {
+    return this.#lease(this.#serving(instanceId), options);
+  }
+
+  /** The endpoint of a serving instance, without a lease (or with the given lease's reference). */
+  publishEndpoint(instanceId: string, lease?: Lease): EndpointDescriptor {
+    return this.#describe(this.#serving(instanceId), lease ?? null, null);
+  }
+
+  /** Stops idle timers and lease expiry; waiters fail with `kernel_closed`. */
+  close(): void {
+    for (const off of this.#unsubscribe) off();
+    this.leases.close();
+    this.#idle.close();
+  }
+
+  #serving(instanceId: string): RuntimeInstance {
+    const instance = this.#o.manager.get(instanceId);
+    if (!instance) throw new InstanceNotFoundError(instanceId);
+    if (!instance.isUp) {
+      throw new InstanceStoppedError(`Instance "${instanceId}" is ${instance.state}, not serving.`, {
+        instanceId,
+        backend: instance.backend.id,
+      });
+    }
+    return instance;
+  }
+
+  async #lease(instance: RuntimeInstance, options: LeaseInstanceOptions): Promise<Lease> {
+    const request = {
+      instanceId: instance.id,
+      backend: instance.backend.id,
+      ownerRef: options.ownerRef,
+      exclusive: options.exclusive ?? false,
+      capacityWaitMs: options.capacityWaitMs ?? 0,
+      metadata: options.metadata ?? {},
+      ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
+      ...(instance.plan.maxLeases === undefined ? {} : { maxLeases: instance.plan.maxLeases }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    const lease = this.leases.tryAcquire(request) ?? (await this.leases.acquire(request));
+    if (instance.backend.onLease) this.#notifyLease(instance, lease);
+    return lease;
+  }
+
+  // Backend lease hooks (e.g. Ollama keep-alive warm-up) run in the background; failures are logged only.
+  #notifyLease(instance: RuntimeInstance, lease: Lease): void {
+    const plan = instance.plan;
+    const context = {
+      signal: AbortSignal.timeout(plan.probeTimeoutMs),
+      logger: this.#o.logger,
+      reportProgress: () => {},
+    };
+    instance.backend.onLease?.(instance.target(), lease, context).catch((error: unknown) => {
+      this.#o.logger.warn({ err: error, instanceId: instance.id }, 'backend onLease hook failed');
+    });
+  }
+
+  #describe(instance: RuntimeInstance, lease: Lease | null, boundaryRef: string | null): EndpointDescriptor {
+    const plan = instance.plan;
+    let base = this.#descriptors.get(plan);
+    if (!base) {
+      base = buildEndpointDescriptor(instance.id, instance.manifest, plan);
+      this.#descriptors.set(plan, base);
+    }
+    return { ...base, leaseRef: lease?.leaseRef ?? null, boundaryRef };
+  }
+
+  #leave(instance: RuntimeInstance, startedHere: boolean): void {
+    const left = (this.#pending.get(instance.id) ?? 1) - 1;
+    if (left > 0) this.#pending.set(instance.id, left);
+    else this.#pending.delete(instance.id);
+    if (left > 0 || this.leases.count(instance.id) > 0 || !instance.isUp) return;
+    if (!startedHere) {
+      this.#markIdle(instance.id);
+      return;
+    }
+    this.#o.manager.stop(instance.id, 'aborted').catch((error: unknown) => {
+      this.#o.logger.warn({ err: error, instanceId: instance.id }, 'stopping an unclaimed instance failed');
+    });
+  }
+
+  #markIdle(instanceId: string): void {
+    const instance = this.#o.manager.get(instanceId);
+    if (instance?.isUp) this.#idle.markIdle(instanceId, instance.plan.idleShutdownMs);
+  }
+
+  #stopIdle(instanceId: string): void {
+    const instance = this.#o.manager.get(instanceId);
+    if (!instance || this.leases.count(instanceId) > 0 || this.#pending.has(instanceId)) return;
+    this.#o.logger.info({ instanceId, backend: instance.backend.id }, 'stopping idle instance');
+    this.#o.manager.stop(instanceId, 'idle').catch((error: unknown) => {
+      this.#o.logger.warn({ err: error, instanceId }, 'idle stop failed');
+    });
+  }
+}
