@@ -31,7 +31,17 @@ function clientOrigin(host: string, port: number): string {
 // Equal boot specs share an instance; the allocated port is left out (it changes on each bind retry).
 function mlxInstanceKey(boot: MlxBootSpec): string {
   const { model, host, port, extraArgs, binaryPath, pythonPath, command, env, cwd } = boot;
-  const material = JSON.stringify({ model, host, port, extraArgs, binaryPath, pythonPath, command, env, cwd });
+  const material = JSON.stringify({
+    model,
+    host,
+    port,
+    extraArgs,
+    binaryPath,
+    pythonPath,
+    command,
+    env,
+    cwd,
+  });
   return `mlx:${model.slice(-200)}#${createHash('sha256').update(material).digest('hex').slice(0, 16)}`;
 }
 
@@ -55,6 +65,10 @@ export function createMlxBackend(options: CreateMlxBackendOptions = {}): Backend
     specificationVersion: 'v1',
     id: 'mlx',
     manifest: MLX_MANIFEST,
+
+    instanceKey(spec: InstanceSpec): string {
+      return mlxInstanceKey(parseMlxBootSpec(spec, defaults));
+    },
 
     async startupPlan(spec: InstanceSpec, context: PlanContext): Promise<StartupPlanInput> {
       const boot = parseMlxBootSpec(spec, defaults);

@@ -44,6 +44,10 @@ export function createOllamaBackend(options: CreateOllamaBackendOptions = {}): B
     id: 'ollama',
     manifest: OLLAMA_MANIFEST,
 
+    instanceKey(spec: InstanceSpec): string {
+      return ollamaInstanceKey(parseOllamaAttachSpec(spec, defaults, env));
+    },
+
     startupPlan(spec: InstanceSpec): StartupPlanInput {
       const attach = parseOllamaAttachSpec(spec, defaults, env);
       const backendState: OllamaBackendState = {

@@ -103,6 +103,13 @@ export interface Backend {
   startupPlan(spec: InstanceSpec, context: PlanContext): Promise<StartupPlanInput> | StartupPlanInput;
 
   /**
+   * The instance key `startupPlan` would return for this spec, computed without side effects (no port
+   * allocation, no I/O). Optional but recommended: the kernel uses it to find a serving instance without
+   * planning, which keeps a warm `ensureEndpoint` in microseconds. Must equal the plan's `instanceKey`.
+   */
+  instanceKey?(spec: InstanceSpec): string;
+
+  /**
    * Checks the world before anything is spawned (binary runs, model file exists). Called once per start.
    * @throws KernelError such as `binary_not_found` or `model_not_found`, naming the path and the fix.
    */

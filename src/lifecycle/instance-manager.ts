@@ -9,6 +9,7 @@ import {
   AbortedError,
   ContractValidationError,
   InstanceNotFoundError,
+  InvalidStartupPlanError,
   KernelClosedError,
   ReadinessTimeoutError,
 } from '../errors/error-catalog.js';
@@ -107,6 +108,14 @@ export class InstanceManager {
     }
     if (signal?.aborted)
       throw new AbortedError('ensureInstance was aborted before it began.', { backend: backend.id });
+    // Fast path: a backend that can name the key without planning lets a warm ensure skip the plan entirely.
+    const knownKey = backend.instanceKey?.(spec);
+    if (knownKey !== undefined) {
+      const crashLoop = this.#crashLoops.get(knownKey);
+      if (crashLoop) throw crashLoop;
+      const serving = this.#byKey.get(knownKey);
+      if (serving?.isUp) return { instance: serving, reused: true };
+    }
     await this.#o.beforeEnsure?.();
     const plan = await this.#plan(backend, manifest, spec, signal ?? new AbortController().signal);
     this.#assertOpen();
@@ -185,7 +194,16 @@ export class InstanceManager {
   ): Promise<StartupPlan> {
     const allocate = this.#o.allocatePort ?? allocatePort;
     const input = await backend.startupPlan(spec, { allocatePort: allocate, signal, logger: this.#o.logger });
-    return validateStartupPlan(manifest, spec, input);
+    const plan = validateStartupPlan(manifest, spec, input);
+    const knownKey = backend.instanceKey?.(spec);
+    if (knownKey !== undefined && knownKey !== plan.instanceKey) {
+      throw new InvalidStartupPlanError(
+        'instance_key',
+        `Backend "${backend.id}" names instance key "${knownKey}" but its plan says "${plan.instanceKey}"; they must be equal.`,
+        { backend: backend.id, details: { declared: knownKey, actual: plan.instanceKey } },
+      );
+    }
+    return plan;
   }
 
   #create(
