@@ -33,8 +33,10 @@ describe('interpretLlamaServerOutput', () => {
     cleanups.push(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
     const server = await startLlamaServer([], {}, port);
     cleanups.push(server.kill);
-    await server.child;
-    expect(verdicts(server.lines).some((v) => v.addressInUse)).toBe(true);
+    await waitUntil(() => verdicts(server.lines).some((v) => v.addressInUse), {
+      what: 'a bind failure line',
+    });
+    expect((await server.child).exitCode).not.toBe(0);
   });
 
   it('recognises the ready lines of older llama-server builds', () => {

@@ -35,6 +35,9 @@ export async function startLlamaServer(
       rest = parts.pop() ?? '';
       lines.push(...parts);
     });
+    stream?.on('end', () => {
+      if (rest) lines.push(rest);
+    });
   }
   return {
     url: `http://127.0.0.1:${chosen}`,
