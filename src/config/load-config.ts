@@ -37,7 +37,7 @@ export interface LoadConfigOptions {
 /** Keys whose string values are credentials: wrapped in `Secret` so they never print. */
 const SECRET_KEY = /^(api[-_]?key|token|password|secret|authorization|bearer)$/i;
 /** Boot-spec keys holding file paths, resolved against the config file's directory. */
-const PATH_KEYS = ['modelPath', 'binaryPath', 'cwd'];
+const PATH_KEYS = ['model', 'modelPath', 'binaryPath', 'cwd'];
 
 /** The state directory used when neither the config nor `--state-dir` names one. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {

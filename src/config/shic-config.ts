@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { consumerManifestSchema } from '../contracts/consumer-manifest.js';
-import { restartPolicySchema } from '../contracts/startup-plan.js';
 import { backendIdSchema, metadataSchema, startupKindSchema } from '../contracts/vocabulary.js';
 
 const ms = z.number().int().nonnegative().max(2_147_483_647);
@@ -20,17 +19,21 @@ export const deploymentSchema = z.strictObject({
   backend: backendIdSchema,
   /** `spawned` or `attach_existing_service`; @default the backend's own. */
   startupKind: startupKindSchema.optional(),
-  /** Boot spec of a spawned backend (e.g. llama-cpp: `modelPath`, `ctxSize`, `apiKey`, …). */
+  /**
+   * Boot spec of a spawned backend (e.g. llama-cpp: `model`, `ctxSize`, `apiKey`, …); `model`, `binaryPath`
+   * and `cwd` starting with `./` or `../` resolve against the config file's directory.
+   */
   bootSpec: metadataSchema.optional(),
   /** Backend options (attach spec of an attached backend, e.g. ollama: `host`). */
   backendOptions: metadataSchema.default({}),
   /** Model to serve or attach to (required by ollama). */
   modelIdentity: z.string().min(1).optional(),
   lease: deploymentLeaseSchema.default({ ttlMs: 60_000 }),
-  /** Stop the instance after this many ms without leases; absent = the backend's default. */
-  idleShutdownMs: ms.optional(),
-  /** Restart policy of a spawned instance; absent = the backend's default. */
-  restartPolicy: restartPolicySchema.partial().optional(),
+  /**
+   * Stop the instance after this many ms without leases; `null` = never; absent = the backend's default.
+   * Passed to the backend as `idleShutdownMs` in the boot spec (when there is one) or the backend options.
+   */
+  idleShutdownMs: ms.nullable().optional(),
   /** `eager` starts at `shic up`; `on-demand` starts at the first ensure. @default 'eager' */
   start: z.enum(['eager', 'on-demand']).default('eager'),
   /** Consumer manifest used by `shic ensure <deployment>`; @default an OpenAI chat consumer. */

@@ -41,7 +41,7 @@ export interface Daemon {
 }
 
 function defaultKernel(options: { stateDir: string; logger: Logger; backends: Backend[] }): ControlKernel {
-  return createKernel(options) as unknown as ControlKernel;
+  return createKernel(options);
 }
 
 /**

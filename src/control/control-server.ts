@@ -69,7 +69,6 @@ export async function startControlServer(options: ControlServerOptions): Promise
   const unsubscribe = options.kernel.on('*', metrics.observe);
   const app: FastifyInstance = Fastify({
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
-    disableRequestLogging: true,
     logger: false,
   });
   app.addHook('onRequest', async (request, reply) => {

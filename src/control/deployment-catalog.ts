@@ -66,14 +66,18 @@ export class DeploymentCatalog {
     return this.#backendIds.get(configured) ?? configured;
   }
 
-  /** The instance spec of a deployment (for eager starts). */
+  /**
+   * The instance spec of a deployment (for eager starts). `idleShutdownMs` goes into the boot spec when the
+   * deployment has one, else into the backend options (where the built-in backends read it).
+   */
   instanceSpec(name: string): InstanceSpecInput {
     const d = this.get(name);
+    const idle = d.idleShutdownMs === undefined ? {} : { idleShutdownMs: d.idleShutdownMs };
     return {
       backend: this.backendId(name),
       ...(d.startupKind ? { startupKind: d.startupKind } : {}),
-      backendOptions: d.backendOptions,
-      ...(d.bootSpec ? { bootSpec: d.bootSpec } : {}),
+      backendOptions: d.bootSpec ? d.backendOptions : { ...d.backendOptions, ...idle },
+      ...(d.bootSpec ? { bootSpec: { ...d.bootSpec, ...idle } } : {}),
       ...(d.modelIdentity ? { modelIdentity: d.modelIdentity } : {}),
       metadata: { ...d.metadata, deployment: name },
     };

@@ -215,8 +215,13 @@ export class InstanceStoppedError extends KernelError {
 /** A `shic.yaml` (or other config) is invalid; `issues` name each YAML path with its line and column. */
 export class InvalidConfigError extends KernelError {
   override name = 'InvalidConfigError';
-  readonly issues: ContractIssue[];
-  constructor(message: string, issues: ContractIssue[], context: KernelErrorContext = {}) {
+  /** Each problem: dotted YAML path, message, and (when read from a file) 1-based line and column. */
+  readonly issues: Array<ContractIssue & { line?: number; column?: number }>;
+  constructor(
+    message: string,
+    issues: Array<ContractIssue & { line?: number; column?: number }>,
+    context: KernelErrorContext = {},
+  ) {
     super('invalid_config', message, { ...context, details: { ...context.details, issues } });
     this.issues = issues;
   }

@@ -45,7 +45,7 @@ export function registerSpawnCommand(program: Command, io: CliIo): void {
       const alias = flags.alias ?? basename(flags.model).replace(/\.gguf$/i, '');
       const name = alias.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'llama';
       const bootSpec = {
-        modelPath: resolve(flags.model),
+        model: resolve(flags.model),
         alias,
         ...(flags.ctxSize ? { ctxSize: flags.ctxSize } : {}),
         ...(flags.threads ? { threads: flags.threads } : {}),

@@ -1,0 +1,189 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: config texts hold literal ${ENV} references
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import OpenAI from 'openai';
+import pWaitFor from 'p-wait-for';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { realLlamaServer } from '../support/llama-fixture.js';
+
+const BIN = join(import.meta.dirname, '../../bin/shic.js');
+
+let dir: string;
+let stateDir: string;
+const daemons: ResultPromise[] = [];
+
+function shic(args: string[]) {
+  return execa('node', [BIN, ...args], {
+    env: { SHIC_STATE_DIR: stateDir },
+    reject: false,
+    timeout: 120_000,
+  });
+}
+
+// Starts `shic up` in the background and waits until its control API answers. The child is wrapped in an
+// object: a ResultPromise is thenable, so returning it bare from an async function would await its exit.
+async function up(args: string[]): Promise<{ child: ResultPromise }> {
+  const child = execa('node', [BIN, 'up', ...args], {
+    env: { SHIC_STATE_DIR: stateDir },
+    reject: false,
+    all: true,
+  });
+  daemons.push(child);
+  await pWaitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`shic up exited early with ${child.exitCode}`);
+      return existsSync(join(stateDir, 'control.json')) && (await shic(['health', '--json'])).exitCode === 0;
+    },
+    { interval: 100, timeout: 60_000 },
+  );
+  return { child };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'shic-cli-'));
+  stateDir = join(dir, 'state');
+});
+
+afterEach(async () => {
+  for (const child of daemons.splice(0)) {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await child;
+  }
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('shic (the binary)', () => {
+  it('runs up → ps → ensure → openai completion → release → stop → SIGTERM with the real llama-server', async () => {
+    const { binaryPath, modelPath } = await realLlamaServer();
+    const config = join(dir, 'shic.yaml');
+    await writeFile(
+      config,
+      [
+        'deployments:',
+        '  tiny:',
+        '    backend: llama-cpp',
+        '    start: eager',
+        '    modelIdentity: tiny',
+        '    bootSpec:',
+        `      model: ${modelPath}`,
+        `      binaryPath: ${binaryPath}`,
+        '      ctxSize: 256',
+        '      apiKey: ${TINY_KEY:-generate}',
+        '',
+      ].join('\n'),
+    );
+    const { child: daemon } = await up([config]);
+
+    await pWaitFor(async () => JSON.parse((await shic(['ps', '--json'])).stdout)[0]?.state === 'ready', {
+      interval: 100,
+      timeout: 60_000,
+    });
+    const [instance] = JSON.parse((await shic(['ps', '--json'])).stdout);
+    expect(instance).toMatchObject({
+      backend: 'llama-cpp',
+      state: 'ready',
+      metadata: { deployment: 'tiny' },
+    });
+    const table = await shic(['ps']);
+    expect(table.stdout).toMatch(/ID.*DEPLOYMENT.*BACKEND.*STATE.*HEALTH.*PORT.*LEASES.*UPTIME.*RESTARTS/);
+    expect(table.stdout).toContain(instance.instanceId);
+
+    const ensured = await shic(['ensure', 'tiny', '--ttl', '30s', '--json']);
+    expect(ensured.exitCode, ensured.stderr).toBe(0);
+    const { endpoint, lease } = JSON.parse(ensured.stdout);
+    expect(endpoint.healthRef).toBe(instance.instanceId);
+    const client = new OpenAI({ baseURL: endpoint.baseUrl, apiKey: endpoint.headers.authorization.slice(7) });
+    const completion = await client.chat.completions.create({
+      model: endpoint.modelIdentity,
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 4,
+    });
+    expect(completion.choices[0]?.message).toBeDefined();
+    expect((await shic(['ps', '--json'])).stdout).not.toContain(endpoint.headers.authorization.slice(7));
+
+    expect((await shic(['release', lease.leaseRef])).exitCode).toBe(0);
+    const stopped = await shic(['stop', instance.instanceId, '--json']);
+    expect(stopped.exitCode, stopped.stderr).toBe(0);
+    expect(JSON.parse(stopped.stdout).state).toBe('stopped');
+    expect(isRunning(instance.pid)).toBe(false);
+
+    daemon.kill('SIGTERM');
+    const result = await daemon;
+    expect(result.exitCode, String(result.all)).toBe(0);
+    expect(existsSync(join(stateDir, 'control.json'))).toBe(false);
+  });
+
+  it('stops the spawned llama-server when up gets SIGTERM, leaving no process behind', async () => {
+    const { binaryPath, modelPath } = await realLlamaServer();
+    const config = join(dir, 'shic.yaml');
+    await writeFile(
+      config,
+      `deployments:\n  tiny:\n    backend: llama-cpp\n    bootSpec: { model: ${modelPath}, binaryPath: ${binaryPath}, ctxSize: 256 }\n`,
+    );
+    const { child: daemon } = await up([config]);
+    await pWaitFor(async () => JSON.parse((await shic(['ps', '--json'])).stdout)[0]?.state === 'ready', {
+      interval: 100,
+      timeout: 60_000,
+    });
+    const [instance] = JSON.parse((await shic(['ps', '--json'])).stdout);
+    expect(isRunning(instance.pid)).toBe(true);
+    const logs = await shic(['logs', instance.instanceId, '-n', '3', '--json']);
+    expect(JSON.parse(logs.stdout).lines.length).toBeGreaterThan(0);
+    daemon.kill('SIGTERM');
+    const result = await daemon;
+    expect(result.exitCode, String(result.all)).toBe(0);
+    expect(isRunning(instance.pid)).toBe(false);
+  });
+
+  it('refuses a second up on the same state directory with a clear message', async () => {
+    await up([]);
+    const second = await shic(['up']);
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr).toMatch(/error \[daemon_running\]: Another shic daemon \(pid \d+\) already runs/);
+  });
+
+  it('warns when --host is not loopback', async () => {
+    const { child: daemon } = await up(['--host', '0.0.0.0']);
+    daemon.kill('SIGTERM');
+    const result = await daemon;
+    expect(result.exitCode).toBe(0);
+    expect(result.all).toContain('warning: the control API will listen on 0.0.0.0, not loopback');
+  });
+
+  it('checks a config, pointing at the YAML path and line, and prints the JSON Schema', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'deployments:\n  tiny:\n    backend: llama-cpp\n    lease: { ttlMs: "soon" }\n');
+    const check = await shic(['config', 'check', bad]);
+    expect(check.exitCode).toBe(1);
+    expect(check.stderr).toContain(`${bad}:4:21 deployments.tiny.lease.ttlMs`);
+    const schema = await shic(['config', 'schema']);
+    expect(schema.exitCode).toBe(0);
+    expect(JSON.parse(schema.stdout)).toMatchObject({
+      type: 'object',
+      properties: { deployments: { type: 'object' } },
+    });
+    const good = await shic(['config', 'check', join(import.meta.dirname, '../../examples/shic.yaml')]);
+    expect(good.exitCode, good.stderr).toBe(0);
+  });
+
+  it('exits 2 on usage errors and 1 when no daemon runs', async () => {
+    expect((await shic(['nonsense'])).exitCode).toBe(2);
+    expect((await shic(['ensure'])).exitCode).toBe(2);
+    expect((await shic(['ensure', 'tiny', '--ttl', 'soon'])).exitCode).toBe(2);
+    const ps = await shic(['ps']);
+    expect(ps.exitCode).toBe(1);
+    expect(ps.stderr).toContain('error [daemon_unreachable]');
+  });
+});

@@ -1,0 +1,28 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { shicConfigJsonSchema } from '../../src/config/shic-config.js';
+
+const examplesDir = join(import.meta.dirname, '../../examples');
+
+describe('shicConfigJsonSchema', () => {
+  // Round-trip: a zod schema rebuilt from the exported JSON Schema must accept every example config.
+  it('is a JSON Schema that accepts every example config and rejects unknown keys', async () => {
+    const jsonSchema = shicConfigJsonSchema();
+    expect(jsonSchema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    const rebuilt = z.fromJSONSchema(jsonSchema as Parameters<typeof z.fromJSONSchema>[0]);
+    const files = (await readdir(examplesDir)).filter((f) => /\.ya?ml$/.test(f));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const doc = parse(await readFile(join(examplesDir, file), 'utf8'));
+      const result = rebuilt.safeParse(doc);
+      expect(result.success, `${file}: ${result.success ? '' : result.error.message}`).toBe(true);
+    }
+    expect(rebuilt.safeParse({ deployments: { a: { backend: 'ollama', colour: 'red' } } }).success).toBe(
+      false,
+    );
+    expect(rebuilt.safeParse({ control: { port: 'abc' } }).success).toBe(false);
+  });
+});
