@@ -158,6 +158,11 @@ export function createLlamaCppBackend(options: LlamaCppBackendOptions = {}): Bac
       return llamaCppStartupPlan(boot, port, spec.executionSurface);
     },
 
+    // Pure apart from a `"generate"` key's random bytes (excluded from the key): lets a warm ensure skip planning.
+    instanceKey(spec: InstanceSpec): string {
+      return llamaCppInstanceKey(bootSpecOf(spec, options, embeddingsClaim));
+    },
+
     async preflight(plan: StartupPlan, context: ProbeContext): Promise<void> {
       const state = plan.backendState as unknown as LlamaCppBackendState;
       await checkGgufModel(state.modelPath);

@@ -6,10 +6,14 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import OpenAI from 'openai';
 import { pino } from 'pino';
-import { type EndpointDescriptor, exposeSecret, type KernelEvent } from 'self-hosted-inference-core';
+import {
+  createKernel,
+  type EndpointDescriptor,
+  exposeSecret,
+  type Kernel,
+  type KernelEvent,
+} from 'self-hosted-inference-core';
 import { createLlamaCppBackend } from '../../../backends/llama-cpp/index.js';
-import { createKernel } from '../../../src/kernel/create-kernel.js';
-import type { Kernel } from '../../../src/kernel/kernel.js';
 import { realLlamaServer } from '../../support/llama-fixture.js';
 
 /** A kernel under test and everything it logged and emitted. */

@@ -152,6 +152,15 @@ describe('createLlamaCppBackend', () => {
     expect(b.plan.instanceKey).toBe(a.plan.instanceKey);
   });
 
+  it('names the instance key without planning, equal to the plan key', async () => {
+    const backend = createLlamaCppBackend({ defaults: { ctxSize: 512 } });
+    for (const bootSpec of [{ model: '/m/t.gguf' }, { model: '/m/t.gguf', apiKey: 'generate', threads: 2 }]) {
+      const spec = parseInstanceSpec({ backend: 'llama-cpp', bootSpec });
+      const { plan } = await targetFor(backend, { bootSpec });
+      expect(backend.instanceKey?.(spec)).toBe(plan.instanceKey);
+    }
+  });
+
   it('rejects a bad boot spec with invalid_boot_spec before allocating a port', async () => {
     const backend = createLlamaCppBackend();
     let allocated = 0;

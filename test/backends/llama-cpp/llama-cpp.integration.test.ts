@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { KernelError } from 'self-hosted-inference-core';
+import { type ConsumerManifestInput, KernelError } from 'self-hosted-inference-core';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -21,10 +21,24 @@ afterEach(async () => {
   await h.close();
 });
 
-const spec = (bootSpec: Record<string, unknown> = {}) => ({
-  backend: 'llama-cpp',
-  bootSpec: { model: h.modelPath, ctxSize: 512, ...bootSpec },
-});
+const streamingChat: ConsumerManifestInput = {
+  consumer: 'test-chat',
+  acceptedRuntimeKinds: ['service'],
+  acceptedManagementModes: ['kernel_managed'],
+  acceptedProtocols: ['openai_chat_completions'],
+  requiredCapabilities: { streaming: true },
+};
+let requests = 0;
+const ensure = (bootSpec: Record<string, unknown> = {}, consumer = streamingChat) =>
+  h.kernel.ensureEndpoint(
+    {
+      requestId: `req-${++requests}`,
+      targetPreference: { backend: 'llama-cpp', bootSpec: { model: h.modelPath, ctxSize: 512, ...bootSpec } },
+    },
+    consumer,
+    { runId: 'run-1', attemptId: `attempt-${requests}` },
+    { ownerRef: 'llama-cpp-integration', ttlMs: 120_000 },
+  );
 
 async function failure(promise: Promise<unknown>): Promise<KernelError> {
   const error = await promise.then(
@@ -35,19 +49,26 @@ async function failure(promise: Promise<unknown>): Promise<KernelError> {
   return error;
 }
 
-const spawnedCount = () => h.events.filter((e) => e.type === 'instance.spawned').length;
+const count = (type: string) => h.events.filter((e) => e.type === type).length;
+const pidOf = (instanceId: string) => h.kernel.lookupInstance(instanceId)?.pid;
 
 describe('llama-cpp backend on a real llama-server', () => {
-  it('spawns llama-server, serves a plain and a streaming chat completion through openai, and stops it', async () => {
-    const { instance, reused } = await h.kernel.ensureInstance(spec());
-    expect(reused).toBe(false);
-    expect(instance).toMatchObject({ backend: 'llama-cpp', state: 'ready', health: 'healthy' });
-    const endpoint = instance.endpoint!;
+  it('spawns, leases, serves a plain and a streaming chat through openai, and idles out after release', async () => {
+    const { endpoint, compatibility, lease } = await ensure({ idleShutdownMs: 1_000 });
+    expect(compatibility).toMatchObject({ compatible: true, resolvedProtocol: 'openai_chat_completions' });
+    const instance = h.kernel.lookupInstance(endpoint.healthRef)!;
+    expect(instance).toMatchObject({
+      backend: 'llama-cpp',
+      state: 'ready',
+      health: 'healthy',
+      leaseCount: 1,
+    });
     expect(endpoint).toMatchObject({
       protocol: 'openai_chat_completions',
       baseUrl: `http://127.0.0.1:${instance.port}/v1`,
       modelIdentity: 'tiny-llama-r1-seed-42',
       sourceRuntime: 'llama-cpp',
+      leaseRef: lease.leaseRef,
       capabilities: { streaming: true },
     });
     const pid = instance.pid!;
@@ -68,11 +89,10 @@ describe('llama-cpp backend on a real llama-server', () => {
       messages: [{ role: 'user', content: 'Count to three.' }],
       max_tokens: 8,
       ...TINY_MODEL_SAFE,
-      seed: 7,
       stream: true as const,
       stream_options: { include_usage: true },
     });
-    // Random weights may emit byte tokens the server holds back until they form UTF-8, so count chunks, not text.
+    // Stray byte tokens are held back by the server until they form UTF-8, so count chunks, not text.
     let chunks = 0;
     let finish: string | null | undefined;
     let streamedTokens = 0;
@@ -86,51 +106,56 @@ describe('llama-cpp backend on a real llama-server', () => {
     expect(finish).toBeTruthy();
     expect(streamedTokens).toBeGreaterThan(0);
 
-    await h.kernel.stopInstance(instance.instanceId);
-    expect(h.kernel.lookupInstance(instance.instanceId)?.state ?? 'stopped').toBe('stopped');
+    expect(h.kernel.releaseLease(lease.leaseRef)).toBe(true);
+    const stopped = await waitUntil(
+      () => h.events.find((e) => e.type === 'instance.stopped' && e.instanceId === endpoint.healthRef),
+      { what: 'the idle instance to stop' },
+    );
+    expect(stopped).toMatchObject({ reason: 'idle' });
     await waitUntil(() => !processAlive(pid), { what: `llama-server pid ${pid} to exit` });
     expect(h.events.map((e) => e.type)).toEqual(
-      expect.arrayContaining(['instance.starting', 'instance.spawned', 'instance.ready', 'instance.stopped']),
+      expect.arrayContaining(['instance.spawned', 'instance.ready', 'lease.acquired', 'lease.released']),
     );
   });
 
   it('starts one llama-server for concurrent ensures of the same model, and a second one for another ctxSize', async () => {
-    const [a, b] = await Promise.all([h.kernel.ensureInstance(spec()), h.kernel.ensureInstance(spec())]);
-    expect(a.instance.instanceId).toBe(b.instance.instanceId);
-    expect(a.instance.pid).toBe(b.instance.pid);
-    expect([a.reused, b.reused].sort()).toEqual([false, true]);
-    expect(spawnedCount()).toBe(1);
+    const [a, b] = await Promise.all([ensure(), ensure()]);
+    expect(a.endpoint.healthRef).toBe(b.endpoint.healthRef);
+    expect(a.lease.leaseRef).not.toBe(b.lease.leaseRef);
+    expect(count('instance.spawned')).toBe(1);
+    expect(h.kernel.lookupInstance(a.endpoint.healthRef)?.leaseCount).toBe(2);
 
-    const c = await h.kernel.ensureInstance(spec({ ctxSize: 256 }));
-    expect(c.instance.instanceId).not.toBe(a.instance.instanceId);
-    expect(c.instance.pid).not.toBe(a.instance.pid);
-    expect(c.instance.port).not.toBe(a.instance.port);
-    expect(spawnedCount()).toBe(2);
-    expect(h.kernel.listInstances().filter((i) => i.state === 'ready')).toHaveLength(2);
+    const c = await ensure({ ctxSize: 256 });
+    expect(c.endpoint.healthRef).not.toBe(a.endpoint.healthRef);
+    expect(c.endpoint.baseUrl).not.toBe(a.endpoint.baseUrl);
+    expect(pidOf(c.endpoint.healthRef)).not.toBe(pidOf(a.endpoint.healthRef));
+    expect(count('instance.spawned')).toBe(2);
   });
 
-  it('restarts llama-server after kill -9 and the next ensure gets a working endpoint', async () => {
-    const first = await h.kernel.ensureInstance(spec());
-    const oldPid = first.instance.pid!;
+  it('revokes the lease when llama-server is killed with SIGKILL, restarts it, and the next ensure works', async () => {
+    const first = await ensure();
+    const instanceId = first.endpoint.healthRef;
+    const oldPid = pidOf(instanceId)!;
     process.kill(oldPid, 'SIGKILL');
 
-    await waitUntil(() => h.events.some((e) => e.type === 'instance.exited' && !e.expected), {
-      what: 'an unexpected exit event',
+    const revoked = await waitUntil(() => h.events.find((e) => e.type === 'lease.revoked'), {
+      what: 'the lease to be revoked',
     });
-    const restarted = await waitUntil(
+    expect(revoked).toMatchObject({ leaseRef: first.lease.leaseRef, instanceId });
+    expect(h.kernel.releaseLease(first.lease.leaseRef)).toBe(false);
+    await waitUntil(
       () => {
-        const s = h.kernel.lookupInstance(first.instance.instanceId);
-        return s?.state === 'ready' && s.pid !== oldPid ? s : undefined;
+        const s = h.kernel.lookupInstance(instanceId);
+        return s?.state === 'ready' && s.pid !== oldPid;
       },
       { what: 'the restarted llama-server to be ready' },
     );
-    expect(restarted.restarts).toBe(1);
-    expect(h.events.map((e) => e.type)).toContain('instance.restarting');
+    expect(h.kernel.lookupInstance(instanceId)?.restarts).toBe(1);
 
-    const again = await h.kernel.ensureInstance(spec());
-    expect(again).toMatchObject({ reused: true, instance: { instanceId: first.instance.instanceId } });
-    const client = openaiClientFor(again.instance.endpoint!);
-    const completion = await client.chat.completions.create({
+    const again = await ensure();
+    expect(again.endpoint.healthRef).toBe(instanceId);
+    expect(again.lease.leaseRef).not.toBe(first.lease.leaseRef);
+    const completion = await openaiClientFor(again.endpoint).chat.completions.create({
       model: 'tiny',
       messages: [{ role: 'user', content: 'hi' }],
       max_tokens: 2,
@@ -140,9 +165,9 @@ describe('llama-cpp backend on a real llama-server', () => {
   });
 
   it('requires the API key: 401 without the header, 200 with the descriptor headers, and never logs the key', async () => {
-    const { instance } = await h.kernel.ensureInstance(spec({ apiKey: 'generate', apiPrefix: '/llm' }));
-    const endpoint = instance.endpoint!;
-    expect(endpoint.baseUrl).toBe(`http://127.0.0.1:${instance.port}/llm/v1`);
+    const { endpoint } = await ensure({ apiKey: 'generate', apiPrefix: '/llm' });
+    const port = h.kernel.lookupInstance(endpoint.healthRef)?.port;
+    expect(endpoint.baseUrl).toBe(`http://127.0.0.1:${port}/llm/v1`);
     const headers = wireHeaders(endpoint);
     const key = headers.authorization!.replace(/^Bearer /, '');
     expect(key.length).toBeGreaterThanOrEqual(32);
@@ -175,32 +200,40 @@ describe('llama-cpp backend on a real llama-server', () => {
   describe('fails before spawning', () => {
     it('with model_not_found for a missing model file', async () => {
       const model = path.join(h.stateDir, 'missing.gguf');
-      const error = await failure(h.kernel.ensureInstance(spec({ model })));
+      const error = await failure(ensure({ model }));
       expect(error).toMatchObject({ code: 'model_not_found', path: model });
-      expect(spawnedCount()).toBe(0);
+      expect(count('instance.spawned')).toBe(0);
     });
 
     it('with invalid_model for a file that is not GGUF', async () => {
       const model = path.join(h.stateDir, 'weights.bin');
       await writeFile(model, Buffer.alloc(1024, 7));
-      const error = await failure(h.kernel.ensureInstance(spec({ model })));
+      const error = await failure(ensure({ model }));
       expect(error).toMatchObject({ code: 'invalid_model', path: model });
-      expect(spawnedCount()).toBe(0);
+      expect(count('instance.spawned')).toBe(0);
     });
 
     it('with binary_not_found for a missing llama-server binary', async () => {
       const binaryPath = path.join(h.stateDir, 'no-such-llama-server');
-      const error = await failure(h.kernel.ensureInstance(spec({ binaryPath })));
+      const error = await failure(ensure({ binaryPath }));
       expect(error).toMatchObject({ code: 'binary_not_found', path: binaryPath });
       expect(error.message).toContain('shic llama-server build');
-      expect(spawnedCount()).toBe(0);
+      expect(count('instance.spawned')).toBe(0);
     });
 
     it('with invalid_boot_spec for a bad field', async () => {
-      const error = await failure(h.kernel.ensureInstance(spec({ ctxSize: 'big' })));
+      const error = await failure(ensure({ ctxSize: 'big' }));
       expect(error.code).toBe('invalid_boot_spec');
       expect(error.message).toContain('bootSpec.ctxSize');
-      expect(spawnedCount()).toBe(0);
+      expect(count('instance.spawned')).toBe(0);
+    });
+
+    it('with incompatible for a consumer that requires embeddings the backend does not claim', async () => {
+      const error = await failure(
+        ensure({}, { ...streamingChat, requiredCapabilities: { streaming: true, embeddings: true } }),
+      );
+      expect(error.code).toBe('incompatible');
+      expect(count('instance.starting')).toBe(0);
     });
   });
 });
