@@ -16,8 +16,7 @@ import type { InstanceSpec } from '../contracts/instance-spec.js';
 import type { Lease } from '../contracts/lease.js';
 import { IncompatibleError, InstanceNotFoundError, InstanceStoppedError } from '../errors/error-catalog.js';
 import { IdleTracker } from '../lease/idle-tracker.js';
-import { LeaseTable } from '../lease/lease-table.js';
-import { buildEndpointDescriptor } from '../lifecycle/build-endpoint-descriptor.js';
+import { LeaseTable, type LeaseTableStats } from '../lease/lease-table.js';
 import type { InstanceManager } from '../lifecycle/instance-manager.js';
 import type { RuntimeInstance } from '../lifecycle/runtime-instance.js';
 import type { EventBus } from '../telemetry/event-bus.js';
@@ -30,6 +29,14 @@ export interface EnsuredEndpoint {
   compatibility: CompatibilityResult;
   lease: Lease;
 }
+
+/** Lease-table counters: live leases, callers waiting for a slot, and expiry work (O(expired) per tick). */
+export type LeaseStats = LeaseTableStats & {
+  /** Live leases across all instances. */
+  live: number;
+  /** Callers queued for a lease slot across all instances. */
+  waiting: number;
+};
 
 /** Options of `leaseInstance`. */
 export interface LeaseInstanceOptions {
@@ -63,8 +70,6 @@ export class EndpointService {
   readonly leases: LeaseTable;
   readonly #idle: IdleTracker;
   readonly #unsubscribe: Array<() => void>;
-  // Base descriptors per plan object: a restart may bring a new plan (new port), which gets a new entry.
-  readonly #descriptors = new WeakMap<object, EndpointDescriptor>();
   // Callers between "instance ensured" and "lease granted"; an instance one of them started is kept for them.
   readonly #pending = new Map<string, number>();
 
@@ -169,13 +174,21 @@ export class EndpointService {
    * Leases a ready instance by id.
    * @throws InstanceNotFoundError; InstanceStoppedError when it is not serving; CapacityExhaustedError; AbortedError.
    */
-  leaseInstance(instanceId: string, options: LeaseInstanceOptions): Promise<Lease> {
+  // async so an unknown or stopped instance rejects like every other failure instead of throwing synchronously.
+  async leaseInstance(instanceId: string, options: LeaseInstanceOptions): Promise<Lease> {
     return this.#lease(this.#serving(instanceId), options);
   }
 
   /** The endpoint of a serving instance, without a lease (or with the given lease's reference). */
   publishEndpoint(instanceId: string, lease?: Lease): EndpointDescriptor {
     return this.#describe(this.#serving(instanceId), lease ?? null, null);
+  }
+
+  /** A snapshot of the lease counters. */
+  stats(): LeaseStats {
+    let waiting = 0;
+    for (const instance of this.#o.manager.list()) waiting += this.leases.waiting(instance.id);
+    return { ...this.leases.stats, live: this.leases.size, waiting };
   }
 
   /** Stops idle timers and lease expiry; waiters fail with `kernel_closed`. */
@@ -228,13 +241,7 @@ export class EndpointService {
   }
 
   #describe(instance: RuntimeInstance, lease: Lease | null, boundaryRef: string | null): EndpointDescriptor {
-    const plan = instance.plan;
-    let base = this.#descriptors.get(plan);
-    if (!base) {
-      base = buildEndpointDescriptor(instance.id, instance.manifest, plan);
-      this.#descriptors.set(plan, base);
-    }
-    return { ...base, leaseRef: lease?.leaseRef ?? null, boundaryRef };
+    return { ...instance.endpoint(), leaseRef: lease?.leaseRef ?? null, boundaryRef };
   }
 
   #leave(instance: RuntimeInstance, startedHere: boolean): void {

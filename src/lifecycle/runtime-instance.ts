@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Backend, InstanceTarget, ProbeContext } from '../backend/backend.js';
 import type { BackendManifest } from '../contracts/backend-manifest.js';
+import type { EndpointDescriptor } from '../contracts/endpoint-descriptor.js';
 import type { InstanceSpec } from '../contracts/instance-spec.js';
 import type { HealthStatus, InstanceState, RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
 import type { StartupPlan } from '../contracts/startup-plan.js';
@@ -71,6 +72,8 @@ export class RuntimeInstance {
   readonly #startAbort = new AbortController();
   readonly #waiters = new Set<Waiter>();
   readonly #expectedExits = new WeakSet<ManagedProcess>();
+  #readyMetadata: Record<string, unknown> = {};
+  #endpointCache: { plan: StartupPlan; descriptor: EndpointDescriptor } | undefined;
   #plan: StartupPlan;
   #state: InstanceState = 'starting';
   #health: HealthStatus = 'unavailable';
@@ -181,7 +184,7 @@ export class RuntimeInstance {
       health: this.#health,
       healthDetail: this.#healthDetail,
       leaseCount: this.#o.leaseCount?.() ?? 0,
-      endpoint: this.isUp ? buildEndpointDescriptor(this.id, this.manifest, plan) : null,
+      endpoint: this.isUp ? this.endpoint() : null,
       ...(this.#proc && this.#proc.exitInfo === null ? { pid: this.#proc.pid } : {}),
       ...(plan.port === undefined ? {} : { port: plan.port }),
       restarts: this.#restarts,
@@ -192,6 +195,25 @@ export class RuntimeInstance {
       timings: { ...this.#timings },
       metadata: { ...this.spec.metadata },
     };
+  }
+
+  /**
+   * The published endpoint (no lease fields), with the metadata the readiness probe reported merged in.
+   * Frozen and cached per plan: callers copy it to add lease fields.
+   */
+  endpoint(): EndpointDescriptor {
+    const plan = this.#plan;
+    if (this.#endpointCache?.plan !== plan) {
+      const built = buildEndpointDescriptor(this.id, this.manifest, plan);
+      const descriptor: EndpointDescriptor = Object.freeze({
+        ...built,
+        headers: Object.freeze(built.headers),
+        capabilities: Object.freeze(built.capabilities),
+        metadata: Object.freeze({ ...built.metadata, ...this.#readyMetadata }),
+      });
+      this.#endpointCache = { plan, descriptor };
+    }
+    return this.#endpointCache.descriptor;
   }
 
   /** What probes and hooks see. */
@@ -302,6 +324,8 @@ export class RuntimeInstance {
           });
         },
       });
+      this.#readyMetadata = started.outcome.metadata ?? {};
+      this.#endpointCache = undefined;
       this.#markReady(started.spawnMs, began, queuedAt, started.outcome.detail);
     } catch (error) {
       if (this.#stopPromise) return;
