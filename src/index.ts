@@ -13,6 +13,21 @@ export type {
 export { isBackendV1 } from './backend/backend.js';
 export { BackendRegistry, type RegisteredBackend } from './backend/backend-registry.js';
 export { checkCompatibility } from './compatibility/check-compatibility.js';
+export {
+  type ConfigIssue,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  loadConfigFile,
+  parseConfigObject,
+  parseConfigText,
+} from './config/load-config.js';
+export {
+  type Deployment,
+  type ShicConfig,
+  type ShicConfigInput,
+  shicConfigJsonSchema,
+  shicConfigSchema,
+} from './config/shic-config.js';
 export * from './contracts/backend-manifest.js';
 export * from './contracts/compatibility-result.js';
 export * from './contracts/consumer-manifest.js';
@@ -24,6 +39,7 @@ export * from './contracts/lease.js';
 export * from './contracts/runtime-snapshot.js';
 export * from './contracts/startup-plan.js';
 export * from './contracts/vocabulary.js';
+export { ControlClient, type ControlClientOptions, type ControlSseEvent } from './control/control-client.js';
 export type { EnsuredEndpoint, LeaseInstanceOptions } from './endpoint/endpoint-service.js';
 export * from './errors/error-catalog.js';
 export { KernelError, type KernelErrorContext } from './errors/kernel-error.js';

@@ -196,8 +196,20 @@ describe('startControlServer', () => {
     const logs = await call('GET', `/v1/instances/${ready.instanceId}/logs?n=5`);
     expect(logs.status).toBe(200);
     expect(logs.json().lines.length).toBeGreaterThan(0);
+    // Log follow: the tail arrives as SSE `log` events, and the stream ends when the instance stops.
+    const follow = await request(`${url}/v1/instances/${ready.instanceId}/logs?n=2&follow=true`, {
+      headers: auth,
+    });
+    const followed: string[] = [];
+    const following = (async () => {
+      for await (const event of parseSse(follow.body)) followed.push((event.data as { line: string }).line);
+    })();
+    await pWaitFor(() => followed.length === 2, { timeout: 10_000 });
     const stopped = await call('POST', `/v1/instances/${ready.instanceId}/stop`, {});
     expect(stopped.status).toBe(200);
     expect(stopped.json().instance.state).toBe('stopped');
+    await following;
+    expect(followed.length).toBeGreaterThanOrEqual(2);
+    expect(followed.every((line) => typeof line === 'string')).toBe(true);
   });
 });
