@@ -33,8 +33,11 @@ export function interpretLlamaServerOutput(event: ProcessEvent): ProcessEventVer
   if (event.type === 'exit') return undefined;
   const { line } = event;
   if (ADDRESS_IN_USE.test(line)) return { addressInUse: true };
-  if (READY.test(line))
-    return { ready: true, progress: { phase: 'loading', message: 'model loaded', percent: 100 } };
+  const ready = READY.exec(line);
+  if (ready) {
+    const message = ready[0].includes('model loaded') ? 'model loaded' : 'server listening';
+    return { ready: true, progress: { phase: 'loading', message, percent: 100 } };
+  }
   for (const step of PROGRESS) {
     const match = step.pattern.exec(line);
     if (match) {
