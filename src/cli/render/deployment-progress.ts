@@ -23,7 +23,7 @@ export class DeploymentProgress {
   constructor(
     names: string[],
     stream: NodeJS.WritableStream & { isTTY?: boolean },
-    interactive = Boolean(stream.isTTY),
+    interactive = Boolean(stream.isTTY) && ((stream as { columns?: number }).columns ?? 0) > 0,
   ) {
     this.#stream = stream;
     for (const name of names) this.#status.set(name, { phase: 'waiting' });
