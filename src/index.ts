@@ -40,7 +40,7 @@ export * from './contracts/runtime-snapshot.js';
 export * from './contracts/startup-plan.js';
 export * from './contracts/vocabulary.js';
 export { ControlClient, type ControlClientOptions, type ControlSseEvent } from './control/control-client.js';
-export type { EnsuredEndpoint, LeaseInstanceOptions } from './endpoint/endpoint-service.js';
+export type { EnsuredEndpoint, LeaseInstanceOptions, LeaseStats } from './endpoint/endpoint-service.js';
 export * from './errors/error-catalog.js';
 export { KernelError, type KernelErrorContext } from './errors/kernel-error.js';
 export { type HttpProbeOptions, type HttpProbeResponse, httpProbe } from './http/http-probe.js';

@@ -18,6 +18,7 @@ import {
   EndpointService,
   type EnsuredEndpoint,
   type LeaseInstanceOptions,
+  type LeaseStats,
 } from '../endpoint/endpoint-service.js';
 import { InstanceNotFoundError, KernelClosedError } from '../errors/error-catalog.js';
 import { type EnsureInstanceOptions, InstanceManager } from '../lifecycle/instance-manager.js';
@@ -141,7 +142,7 @@ export class Kernel {
    * @throws KernelError: `invalid_request`, `invalid_manifest`, `unknown_backend`, `incompatible` (with the full
    *   CompatibilityResult), `invalid_startup_plan`, the start's errors, `capacity_exhausted`, `aborted`.
    */
-  ensureEndpoint(
+  async ensureEndpoint(
     request: EndpointRequestInput,
     consumer: ConsumerManifestInput,
     context: ExecutionContextInput,
@@ -155,7 +156,7 @@ export class Kernel {
    * Leases a serving instance by id.
    * @throws InstanceNotFoundError; InstanceStoppedError (`instance_stopped`); CapacityExhaustedError; AbortedError.
    */
-  leaseInstance(instanceId: string, options: LeaseInstanceOptions): Promise<Lease> {
+  async leaseInstance(instanceId: string, options: LeaseInstanceOptions): Promise<Lease> {
     this.#assertOpen();
     return this.#endpoints.leaseInstance(instanceId, options);
   }
@@ -185,6 +186,12 @@ export class Kernel {
   listLeases(instanceId: string): Lease[] {
     this.#assertOpen();
     return this.#endpoints.leases.listByInstance(instanceId);
+  }
+
+  /** Lease counters: live leases, queued callers, and expiry work (ticks, leases expired, heap ops last tick). */
+  leaseStats(): LeaseStats {
+    this.#assertOpen();
+    return this.#endpoints.stats();
   }
 
   /**
