@@ -5,6 +5,7 @@ import {
   type Backend,
   type InstanceSpecInput,
   type InstanceTarget,
+  type PlanContext,
   type ProbeContext,
   type ProgressReport,
   parseBackendManifest,
@@ -15,7 +16,7 @@ import {
 const silent = pino({ level: 'silent' });
 
 /** A plan context whose port allocator is get-port, as the kernel's default. */
-export function planContext() {
+export function planContext(): PlanContext {
   return {
     allocatePort: (host?: string) => getPort({ host: host ?? '127.0.0.1' }),
     signal: new AbortController().signal,
