@@ -20,7 +20,10 @@ export const TINY_LLAMA = {
 } as const;
 
 /** Bumped whenever the file layout changes, so cached models are regenerated. */
-const FORMAT_REVISION = 1;
+const FORMAT_REVISION = 2;
+
+/** Token ids the model must never emit: control tokens (0–2) and raw byte tokens (3–258, <0x00>–<0xFF>). */
+const SUPPRESSED_TOKENS = 259;
 
 /** Options for {@link writeTinyLlamaModel}. */
 export interface TinyLlamaModelOptions {
@@ -57,6 +60,18 @@ function normalTensor(random: () => number, count: number, sigma: number): Float
   return out;
 }
 
+// Random weights sometimes sample raw byte tokens that form invalid UTF-8, which llama-server's chat parser
+// rejects with a 500. Every token embedding gets a constant first component, which dominates the normed final
+// hidden state, and the byte and control tokens get a strongly negative output weight on it: their logits sit
+// ~30 below the rest, so they are never sampled, while every other token stays random nonsense.
+function steerAwayFromByteTokens(embeddings: Float32Array, output: Float32Array, vocab: number): void {
+  const e = TINY_LLAMA.embedding;
+  for (let token = 0; token < vocab; token++) {
+    embeddings[token * e] = 1;
+    output[token * e] = token < SUPPRESSED_TOKENS ? -4 : 0;
+  }
+}
+
 function tinyTensors(seed: number, vocab: number): GgufTensor[] {
   const { embedding: e, feedForward: ff, sigma } = TINY_LLAMA;
   const random = mulberry32(seed);
@@ -66,8 +81,10 @@ function tinyTensors(seed: number, vocab: number): GgufTensor[] {
     data: normalTensor(random, dims[0]! * dims[1]!, sigma),
   });
   const ones = (name: string) => ({ name, dims: [e], data: new Float32Array(e).fill(1) });
-  const tensors: GgufTensor[] = [rand('token_embd.weight', [e, vocab]), ones('output_norm.weight')];
-  tensors.push(rand('output.weight', [e, vocab]));
+  const embeddings = rand('token_embd.weight', [e, vocab]);
+  const output = rand('output.weight', [e, vocab]);
+  steerAwayFromByteTokens(embeddings.data, output.data, vocab);
+  const tensors: GgufTensor[] = [embeddings, ones('output_norm.weight'), output];
   for (let n = 0; n < TINY_LLAMA.blocks; n++) {
     const b = `blk.${n}`;
     tensors.push(ones(`${b}.attn_norm.weight`));
