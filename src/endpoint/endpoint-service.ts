@@ -14,7 +14,12 @@ import {
 } from '../contracts/endpoint-request.js';
 import type { InstanceSpec } from '../contracts/instance-spec.js';
 import type { Lease } from '../contracts/lease.js';
-import { IncompatibleError, InstanceNotFoundError, InstanceStoppedError } from '../errors/error-catalog.js';
+import {
+  ContractValidationError,
+  IncompatibleError,
+  InstanceNotFoundError,
+  InstanceStoppedError,
+} from '../errors/error-catalog.js';
 import { IdleTracker } from '../lease/idle-tracker.js';
 import { LeaseTable, type LeaseTableStats } from '../lease/lease-table.js';
 import type { InstanceManager } from '../lifecycle/instance-manager.js';
@@ -122,6 +127,16 @@ export class EndpointService {
     const context = parseExecutionContext(contextInput);
     const { signal, ...rest } = optionsInput ?? ({} as EnsureEndpointOptionsInput);
     const options = parseEnsureEndpointOptions(rest);
+    // The signal is not part of the zod contract; a non-signal would otherwise fail deep inside a started wait.
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new ContractValidationError('invalid_request', 'EnsureEndpointOptions', [
+        {
+          path: 'signal',
+          message: `must be an AbortSignal (received ${typeof signal})`,
+          received: typeof signal,
+        },
+      ]);
+    }
     const target = request.targetPreference;
     const { manifest } = this.#o.registry.get(target.backend);
     const compatibility = checkCompatibility(manifest, consumer);
