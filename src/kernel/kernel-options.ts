@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Backend } from '../backend/backend.js';
+import { ContractValidationError } from '../errors/error-catalog.js';
 
 /** Options of `createKernel`. */
 export interface KernelOptions {
@@ -39,8 +40,21 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(os.tmpdir(), `self-hosted-inference-core-${user}`);
 }
 
-/** Applies every default in one place; nothing downstream re-checks. */
+/**
+ * Applies every default in one place; nothing downstream re-checks.
+ * @throws ContractValidationError (`invalid_argument`) naming `defaultLeaseTtlMs` when it is not a positive integer.
+ */
 export function resolveKernelOptions(options: KernelOptions = {}): ResolvedKernelOptions {
+  const ttl = options.defaultLeaseTtlMs;
+  if (ttl !== undefined && !(Number.isInteger(ttl) && ttl > 0 && ttl <= 2_147_483_647)) {
+    throw new ContractValidationError('invalid_argument', 'KernelOptions', [
+      {
+        path: 'defaultLeaseTtlMs',
+        message: `must be a whole number of ms between 1 and 2147483647 (received ${typeof ttl} ${String(ttl)})`,
+        received: ttl,
+      },
+    ]);
+  }
   return {
     stateDir: path.resolve(options.stateDir ?? defaultStateDir()),
     logger: options.logger ?? pino({ level: 'silent' }),

@@ -108,6 +108,17 @@ describe('Kernel lease expiry', () => {
     expect(kernel.lookupInstance(lease.instanceId)?.state).toBe('ready');
   });
 
+  it('rejects a bad defaultLeaseTtlMs at createKernel with invalid_argument naming the option', () => {
+    for (const bad of [0, -1, 1.5, 2 ** 31, Number.POSITIVE_INFINITY, '60000']) {
+      expect(() => harness.create({ defaultLeaseTtlMs: bad as number })).toThrow(
+        expect.objectContaining({
+          code: 'invalid_argument',
+          message: expect.stringContaining('defaultLeaseTtlMs'),
+        }),
+      );
+    }
+  });
+
   it('spends expiry work proportional to what expired among 10 000 live leases on one stand-in', async () => {
     const { kernel } = harness.create();
     const { instance } = await kernel.ensureInstance({
