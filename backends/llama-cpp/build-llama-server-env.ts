@@ -12,3 +12,17 @@ export function buildLlamaServerEnv(spec: LlamaCppBootSpec): Record<string, stri
   if (spec.apiKey !== undefined) env[LLAMA_API_KEY_ENV] = spec.apiKey.expose();
   return env;
 }
+
+/**
+ * Inherited variables llama-server would read as flags (`LLAMA_ARG_*`, `LLAMA_API_KEY`) that the spec did not
+ * set itself: removed from the child's environment so the boot spec alone decides how the server runs.
+ */
+export function inheritedLlamaServerVars(
+  spec: LlamaCppBootSpec,
+  inherited: NodeJS.ProcessEnv = process.env,
+): string[] {
+  const own = buildLlamaServerEnv(spec);
+  return Object.keys(inherited).filter(
+    (name) => (name.startsWith('LLAMA_ARG_') || name === LLAMA_API_KEY_ENV) && !(name in own),
+  );
+}

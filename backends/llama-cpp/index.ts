@@ -8,7 +8,11 @@ export {
   normalizeLlamaCppBootSpec,
 } from './boot-spec.js';
 export { buildLlamaServerArgs } from './build-llama-server-args.js';
-export { buildLlamaServerEnv, LLAMA_API_KEY_ENV } from './build-llama-server-env.js';
+export {
+  buildLlamaServerEnv,
+  inheritedLlamaServerVars,
+  LLAMA_API_KEY_ENV,
+} from './build-llama-server-env.js';
 export { checkGgufModel, GGUF_MAGIC } from './check-gguf-model.js';
 export { checkLlamaFunctional } from './check-llama-functional.js';
 export { checkLlamaHealth } from './check-llama-health.js';

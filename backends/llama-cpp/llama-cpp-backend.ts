@@ -11,7 +11,7 @@ import {
 } from 'self-hosted-inference-core';
 import { type LlamaCppBootSpec, type LlamaCppBootSpecInput, normalizeLlamaCppBootSpec } from './boot-spec.js';
 import { buildLlamaServerArgs } from './build-llama-server-args.js';
-import { buildLlamaServerEnv } from './build-llama-server-env.js';
+import { buildLlamaServerEnv, inheritedLlamaServerVars } from './build-llama-server-env.js';
 import { checkGgufModel } from './check-gguf-model.js';
 import { checkLlamaFunctional } from './check-llama-functional.js';
 import { checkLlamaHealth } from './check-llama-health.js';
@@ -113,6 +113,7 @@ export function llamaCppStartupPlan(
       command: boot.binaryPath,
       args: buildLlamaServerArgs(boot, port),
       env: buildLlamaServerEnv(boot),
+      unsetEnv: inheritedLlamaServerVars(boot),
       executionSurface: executionSurface ?? 'local_subprocess',
     },
     port,

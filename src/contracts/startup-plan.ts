@@ -18,6 +18,8 @@ export const transportSchema = z.strictObject({
   args: z.array(z.string()).default([]),
   /** Environment added to the kernel's own (`PATH`, `HOME`, … are inherited unless overridden). */
   env: z.record(z.string(), z.string()).default({}),
+  /** Inherited variables removed from the child's environment (e.g. ones that would silently change its flags). */
+  unsetEnv: z.array(z.string().min(1)).default([]),
   cwd: z.string().min(1).optional(),
   executionSurface: executionSurfaceSchema.default('local_subprocess'),
 });

@@ -96,6 +96,7 @@ export async function runStartAttempt(
       command: transport.command,
       args: transport.args,
       env: transport.env,
+      unsetEnv: transport.unsetEnv,
       ...(transport.cwd === undefined ? {} : { cwd: transport.cwd }),
       logger: env.logger,
       logRing: env.ring,

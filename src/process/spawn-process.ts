@@ -18,6 +18,8 @@ export interface SpawnOptions {
   args: string[];
   /** Variables merged over `process.env` for the child. */
   env?: Record<string, string>;
+  /** Inherited variables the child must not see. @default [] */
+  unsetEnv?: string[];
   /** Working directory; must exist. @default process.cwd() */
   cwd?: string;
   /** Receives each output line at debug (`{ instanceId, stream, line }`). @default pino({ level: 'silent' }) */
@@ -117,20 +119,29 @@ function validateArgs(command: string, args: unknown): void {
  * @throws SpawnFailedError (`spawn_failed`) when `cwd` is missing or not a directory, `args` is not a string
  *   array, or the operating system refuses to start the program (`cause` holds the spawn error).
  */
+// The child's whole environment: the kernel's, minus `unset`, plus the plan's own variables.
+function childEnv(env: Record<string, string>, unset: string[]): Record<string, string> {
+  const merged: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !unset.includes(name)) merged[name] = value;
+  }
+  return Object.assign(merged, env);
+}
+
 export async function spawnProcess(options: SpawnOptions): Promise<ManagedProcess> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const { instanceId } = options;
   validateArgs(options.command, options.args);
   const cwd = validateCwd(options.cwd);
-  const env = options.env ?? {};
-  const resolved = resolveCommand(options.command, { ...process.env, ...env }, cwd);
+  const env = childEnv(options.env ?? {}, options.unsetEnv ?? []);
+  const resolved = resolveCommand(options.command, env, cwd);
   // Start the watchdog first so there is no moment where the child runs unwatched.
   await options.watchdog?.start();
 
   const subprocess = execa(resolved.path, options.args, {
     cwd,
     env,
-    extendEnv: true,
+    extendEnv: false,
     detached: true, // own process group: pgid = pid, so the group can be signalled as one
     cleanup: true, // (execa ignores it with detached; the watchdog and the exit safety net do the work)
     stdin: 'ignore',

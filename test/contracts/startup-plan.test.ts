@@ -11,6 +11,7 @@ describe('parseStartupPlan', () => {
       args: [],
       env: {},
       executionSurface: 'local_subprocess',
+      unsetEnv: [],
     });
     expect(plan.readyTimeoutMs).toBe(60_000);
     expect(plan.restartPolicy.maxRestarts).toBe(5);

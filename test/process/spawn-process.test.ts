@@ -119,6 +119,20 @@ describe('spawnProcess', () => {
     expect(proc.logRing.lines()).toEqual([`set-by-plan ${tmp} true`]);
   });
 
+  it('removes the inherited variables named in unsetEnv, keeping the plan env', async () => {
+    process.env.SHIC_TEST_INHERITED = 'from-kernel';
+    try {
+      const proc = await spawnNode(
+        'console.log(String(process.env.SHIC_TEST_INHERITED), process.env.STAND_IN_VAR, Boolean(process.env.PATH))',
+        { env: { STAND_IN_VAR: 'kept' }, unsetEnv: ['SHIC_TEST_INHERITED'] },
+      );
+      await proc.exited;
+      expect(proc.logRing.lines()).toEqual(['undefined kept true']);
+    } finally {
+      delete process.env.SHIC_TEST_INHERITED;
+    }
+  });
+
   it('reports the real start time of the process and makes it lead its own group', async () => {
     const proc = await spawnNode('setInterval(() => {}, 1000)');
     expect(sameStartTime(proc.startedAt, readProcessStartTime(proc.pid)!)).toBe(true);

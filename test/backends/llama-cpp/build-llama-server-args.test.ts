@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildLlamaServerArgs,
   buildLlamaServerEnv,
+  inheritedLlamaServerVars,
   normalizeLlamaCppBootSpec,
 } from '../../../backends/llama-cpp/index.js';
 
@@ -119,5 +120,18 @@ describe('buildLlamaServerEnv', () => {
     expect(buildLlamaServerEnv(normalizeLlamaCppBootSpec({ model: '/m/t.gguf', env: { A: '1' } }))).toEqual({
       A: '1',
     });
+  });
+});
+
+describe('inheritedLlamaServerVars', () => {
+  it('names inherited LLAMA_ARG_* and LLAMA_API_KEY variables the spec did not set itself', () => {
+    const inherited = { LLAMA_API_KEY: 'outer', LLAMA_ARG_PORT: '9', LLAMA_ARG_CTX_SIZE: '8', PATH: '/bin' };
+    const spec = normalizeLlamaCppBootSpec({ model: '/m/t.gguf', env: { LLAMA_ARG_CTX_SIZE: '64' } });
+    expect(inheritedLlamaServerVars(spec, inherited).sort()).toEqual(['LLAMA_API_KEY', 'LLAMA_ARG_PORT']);
+  });
+
+  it('keeps LLAMA_API_KEY out of the list when the spec sets a key of its own', () => {
+    const spec = normalizeLlamaCppBootSpec({ model: '/m/t.gguf', apiKey: 'sk-own' });
+    expect(inheritedLlamaServerVars(spec, { LLAMA_API_KEY: 'outer' })).toEqual([]);
   });
 });
