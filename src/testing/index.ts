@@ -1,4 +1,6 @@
 // Public entry `self-hosted-inference-core/testing`: tools for backend authors and tests.
+
+export * from './conformance/index.js';
 export { parseGguf, readGguf } from './gguf-reader.js';
 export {
   encodeGguf,
