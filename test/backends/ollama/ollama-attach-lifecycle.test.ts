@@ -81,26 +81,51 @@ afterEach(async () => {
 });
 
 describe('createOllamaBackend with the kernel', () => {
-  it('attaches, serves a real chat completion through /v1, and leaves the daemon running after close (Ollama stand-in, real llama-server upstream)', async () => {
+  it('leases the endpoint through ensureEndpoint, serves a real chat completion through /v1, releases, and leaves the daemon running after close (Ollama stand-in, real llama-server upstream)', async () => {
     const daemon = await standIn(['--models', 'tiny', '--upstream', upstream, '--api-key', SECRET]);
     const k = kernel();
-    const { instance } = await k.ensureInstance({
-      backend: 'ollama',
+    const { endpoint, lease, compatibility } = await k.ensureEndpoint(
+      {
+        requestId: 'req-ollama',
+        targetPreference: { backend: 'ollama', backendOptions: { rootUrl: daemon.url, apiKey: SECRET } },
+        modelPreference: { id: 'tiny' },
+      },
+      {
+        consumer: 'ollama-lifecycle-test',
+        acceptedRuntimeKinds: ['service'],
+        acceptedManagementModes: ['externally_managed'],
+        acceptedProtocols: ['openai_chat_completions'],
+        requiredCapabilities: { streaming: true },
+      },
+      { runId: 'run-ollama', attemptId: 'attempt-1', observability: { traceId: 'trace-ollama' } },
+      { ownerRef: 'ollama-test', ttlMs: 60_000 },
+    );
+    expect(compatibility).toMatchObject({ compatible: true, resolvedManagementMode: 'externally_managed' });
+    expect(endpoint).toMatchObject({
+      baseUrl: `${daemon.url}/v1`,
+      sourceRuntimeRef: daemon.url,
       modelIdentity: 'tiny',
-      backendOptions: { rootUrl: daemon.url, apiKey: SECRET },
+      managementMode: 'externally_managed',
+      leaseRef: lease.leaseRef,
     });
+    expect(lease).toMatchObject({ ownerRef: 'ollama-test', ttlMs: 60_000 });
+    expect(lease.metadata).toMatchObject({
+      requestId: 'req-ollama',
+      runId: 'run-ollama',
+      traceId: 'trace-ollama',
+    });
+    const instance = k.lookupInstance(lease.instanceId)!;
     expect(instance).toMatchObject({
       state: 'ready',
       startupKind: 'attach_existing_service',
       managementMode: 'externally_managed',
-      endpoint: { baseUrl: `${daemon.url}/v1`, sourceRuntimeRef: daemon.url, modelIdentity: 'tiny' },
+      leaseCount: 1,
     });
     expect(instance.pid).toBeUndefined();
 
-    const headers = instance.endpoint!.headers;
     const client = new OpenAI({
-      baseURL: instance.endpoint!.baseUrl,
-      apiKey: exposeSecret(headers.authorization!).replace(/^Bearer /, ''),
+      baseURL: endpoint.baseUrl,
+      apiKey: exposeSecret(endpoint.headers.authorization!).replace(/^Bearer /, ''),
     });
     const chat = await client.chat.completions.create({
       model: 'tiny',
@@ -110,6 +135,12 @@ describe('createOllamaBackend with the kernel', () => {
     expect(typeof chat.choices[0]?.message.content).toBe('string');
     expect(chat.usage?.completion_tokens).toBeGreaterThan(0);
 
+    expect(k.releaseLease(lease.leaseRef)).toBe(true);
+    expect(k.lookupLease(lease.leaseRef)).toBeUndefined();
+    expect(k.lookupInstance(lease.instanceId)?.leaseCount).toBe(0);
+    expect(k.releaseLease(lease.leaseRef)).toBe(false);
+
+    expect(JSON.stringify({ endpoint, lease })).not.toContain(SECRET);
     const snapshotJson = JSON.stringify(k.listInstances());
     await k.close();
     const closedAt = Date.now();
