@@ -1,3 +1,5 @@
+import { KernelError } from 'self-hosted-inference-core';
+
 const marker = Symbol.for('self-hosted-inference-core.provision-error');
 
 /** Stable codes of provisioning failures. */
@@ -17,13 +19,11 @@ export interface ProvisionErrorContext {
   cause?: unknown;
 }
 
-// TODO(lead): rebase onto KernelError from the error catalog once it lands.
-/** Failure while resolving, fetching or building `llama-server`. */
-export class ProvisionError extends Error {
-  override readonly name = 'ProvisionError';
+/** Failure while resolving, fetching or building `llama-server`; a `KernelError` like every other failure. */
+export class ProvisionError extends KernelError {
+  override name = 'ProvisionError';
   readonly [marker] = true;
-  /** Stable machine-readable code; assert on this, not on the message. */
-  readonly code: ProvisionErrorCode;
+  declare readonly code: ProvisionErrorCode;
   /** Log file with the full output of the failing step, if any. */
   readonly logFile: string | undefined;
   /** Last log lines (oldest first); empty when no log was written. */
@@ -32,21 +32,24 @@ export class ProvisionError extends Error {
   readonly missing: readonly string[];
   /** Phase that failed (`resolve`, `fetch`, `clone`, `configure`, `build`). */
   readonly phase: string | undefined;
-  /** Whether retrying the same call may succeed (e.g. a network fetch). */
-  readonly retryable: boolean;
 
   constructor(code: ProvisionErrorCode, message: string, context: ProvisionErrorContext = {}) {
-    super(message, context.cause === undefined ? undefined : { cause: context.cause });
-    this.code = code;
+    super(code, message, {
+      cause: context.cause,
+      ...(context.logFile === undefined ? {} : { path: context.logFile }),
+      ...(context.lastLines === undefined ? {} : { lastLogLines: context.lastLines }),
+      details: { phase: context.phase, missing: context.missing ?? [] },
+      // A network fetch may succeed when tried again; a failed build or a missing tool will not.
+      retryable: context.phase === 'fetch',
+    });
     this.logFile = context.logFile;
     this.lastLines = context.lastLines ?? [];
     this.missing = context.missing ?? [];
     this.phase = context.phase;
-    this.retryable = context.phase === 'fetch';
   }
 
   /** Works across duplicate copies of this module, unlike `instanceof`. */
-  static isInstance(error: unknown): error is ProvisionError {
+  static override isInstance(error: unknown): error is ProvisionError {
     return typeof error === 'object' && error !== null && marker in error;
   }
 }

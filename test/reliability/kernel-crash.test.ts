@@ -1,0 +1,221 @@
+// Kernel crash: a kernel in its own Node process (the library in a fixture, then the real `shic up`) is
+// SIGKILLed at a random point while it starts instances and grants leases, repeatedly. Alternate rounds also
+// SIGKILL its orphan watchdog, so the only safety net left is the process records. After each crash: the
+// watchdog kills every server (zero orphans), or else the next kernel start on the same stateDir reaps them.
+// SHIC_CRASH_ROUNDS sets the library rounds (default 6); SHIC_SOAK_SEED replays a run.
+import { randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { request } from 'undici';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createKernel } from '../../src/kernel/create-kernel.js';
+import { waitUntil } from '../support/lifecycle-harness.js';
+import { realLlamaServer } from '../support/llama-fixture.js';
+import { descendantsOf, roleOf } from '../support/process-census.js';
+import { createStandInBackend } from '../support/stand-in-backend.js';
+import { type LineChild, startLineChild, survivors, trackTree } from './support/crash-round.js';
+import { printTable } from './support/print-table.js';
+import { seededRandom, seedFromEnv } from './support/seeded-random.js';
+
+const ROUNDS = Number(process.env.SHIC_CRASH_ROUNDS ?? '6');
+const SEED = seedFromEnv('SHIC_SOAK_SEED');
+const FIXTURE = fileURLToPath(new URL('./fixtures/chaos-kernel.ts', import.meta.url));
+const SHIC = fileURLToPath(new URL('../../bin/shic.js', import.meta.url));
+const root = mkdtempSync(path.join(os.tmpdir(), 'shic-crash-'));
+const children: LineChild[] = [];
+const report: Array<[string, string]> = [];
+
+afterEach(async () => {
+  for (const c of children.splice(0)) {
+    c.child.kill('SIGKILL');
+    await c.child;
+  }
+});
+afterAll(() => {
+  printTable(`kernel crash rounds (seed ${SEED})`, report);
+  rmSync(root, { recursive: true, force: true });
+});
+
+type Mode = 'kernel' | 'kernel+watchdog';
+
+// SIGKILLs the watchdog(s) first when asked (so it cannot clean up), then the kernel, in the same tick.
+function crash(c: LineChild, mode: Mode, tree: ReturnType<typeof trackTree>): void {
+  tree.poll();
+  if (mode === 'kernel+watchdog') {
+    for (const p of descendantsOf(c.child.pid!)) if (roleOf(p) === 'watchdog') process.kill(p.pid, 'SIGKILL');
+  }
+  c.child.kill('SIGKILL');
+}
+
+/** Runs the next kernel on `stateDir` (in this process) until its start-up reaping is done; returns what it reaped. */
+async function nextKernelReaps(stateDir: string): Promise<number[]> {
+  const killed: number[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+        const record = JSON.parse(line) as { msg?: string; killed?: number[] };
+        if (record.msg === 'reaped processes left by a dead kernel') killed.push(...(record.killed ?? []));
+      }
+      done();
+    },
+  });
+  const kernel = createKernel({
+    stateDir,
+    logger: pino({ level: 'info' }, sink),
+    backends: [createStandInBackend()],
+  });
+  await kernel.close(); // close waits for the start-up reaping first
+  return killed;
+}
+
+function recordFiles(stateDir: string): string[] {
+  const dir = path.join(stateDir, 'processes');
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+describe('kernel SIGKILLed during starts and leases', () => {
+  it('leaves no orphan: the watchdog kills its servers, or the next kernel start reaps them (library kernel)', {
+    timeout: 120_000 + ROUNDS * 60_000,
+  }, async () => {
+    const rng = seededRandom(SEED);
+    for (let round = 0; round < ROUNDS; round++) {
+      const mode: Mode = round % 2 === 0 ? 'kernel' : 'kernel+watchdog';
+      const marker = `crash-${randomBytes(6).toString('hex')}`;
+      const stateDir = path.join(root, `lib-${round}`);
+      const killAfter = rng.int(1, 60);
+      const c = startLineChild(
+        ['--conditions=shic-source', '--import', 'tsx', FIXTURE, stateDir, marker, String(rng.int(1, 1e9))],
+        { PATH: process.env.PATH ?? '' },
+      );
+      children.push(c);
+      const tree = trackTree(c.child.pid!);
+      await c.waitForLine((line, i) => i + 1 >= killAfter && line.startsWith('{'), 60_000);
+      crash(c, mode, tree);
+      await c.child;
+      tree.stop();
+      const seen = survivors(marker, tree.serverGroups).length;
+      if (mode === 'kernel') {
+        await waitUntil(() => survivors(marker, tree.serverGroups).length === 0, {
+          timeoutMs: 30_000,
+          message: `the watchdog to kill every server of round ${round}`,
+        });
+      }
+      const leftBeforeRestart = survivors(marker, tree.serverGroups);
+      const recorded = recordFiles(stateDir);
+      const reaped = await nextKernelReaps(stateDir);
+      await waitUntil(() => survivors(marker, tree.serverGroups).length === 0, {
+        timeoutMs: 30_000,
+        message: `no orphan of round ${round} after the next kernel start`,
+      }).catch(() => undefined);
+      const orphans = survivors(marker, tree.serverGroups);
+      report.push([
+        `library round ${round} (${mode}, after ${killAfter} events)`,
+        `${tree.serverGroups.size} server groups, ${seen} processes alive at crash, ${leftBeforeRestart.length} left for the next start (${recorded.length} records), reaped ${reaped.length}, orphans ${orphans.length}`,
+      ]);
+      expect(orphans).toEqual([]);
+      // Every server that outlived its watchdog was recorded, so the next start could find and kill it.
+      const leaders = leftBeforeRestart.filter((p) => p.argv.includes('stand-in-server.mjs --port'));
+      const known = [...recorded, ...reaped.map((pid) => `${pid}.json`)];
+      for (const p of leaders) expect(known).toContain(`${p.pid}.json`);
+      expect(recordFiles(stateDir)).toEqual([]);
+    }
+  });
+});
+
+describe('shic up SIGKILLed during starts and leases', () => {
+  // Starts `shic up <config>` and resolves once the control API answers (returns the child).
+  async function shicUp(config: string, stateDir: string): Promise<LineChild> {
+    const c = startLineChild([SHIC, 'up', config], {
+      PATH: process.env.PATH ?? '',
+      SHIC_STATE_DIR: stateDir,
+    });
+    children.push(c);
+    await c.waitForLine((line) => line.startsWith('shic daemon listening on'), 90_000);
+    return c;
+  }
+
+  async function ensureOverHttp(stateDir: string, deployment: string): Promise<number> {
+    const { url } = JSON.parse(readFileSync(path.join(stateDir, 'control.json'), 'utf8')) as { url: string };
+    const token = readFileSync(path.join(stateDir, 'control.token'), 'utf8').trim();
+    const response = await request(`${url}/v1/endpoints/ensure`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ deployment, ttlMs: 60_000 }),
+    });
+    await response.body.text();
+    return response.statusCode;
+  }
+
+  it('leaves no orphan after a SIGKILL at start, mid-start or while leased, and the next shic up reaps and starts cleanly', {
+    timeout: 600_000,
+  }, async () => {
+    const { binaryPath, modelPath } = await realLlamaServer();
+    const points = ['after listening', 'mid-start', 'while leased'] as const;
+    for (const [round, point] of points.entries()) {
+      const mode: Mode = round === 1 ? 'kernel' : 'kernel+watchdog';
+      const marker = `crash-${randomBytes(6).toString('hex')}`;
+      const dir = path.join(root, `up-${round}`);
+      const stateDir = path.join(dir, 'state');
+      const config = path.join(dir, 'shic.yaml');
+      const empty = path.join(dir, 'empty.yaml');
+      const deployment = (name: string, ctxSize: number) =>
+        `  ${name}:\n    backend: llama-cpp\n    start: eager\n    bootSpec:\n      model: ${JSON.stringify(modelPath)}\n` +
+        `      binaryPath: ${JSON.stringify(binaryPath)}\n      ctxSize: ${ctxSize}\n      alias: ${marker}-${name}\n      apiKey: generate\n`;
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(config, `logLevel: debug\ndeployments:\n${deployment('a', 256)}${deployment('b', 384)}`);
+      writeFileSync(empty, 'logLevel: info\ndeployments: {}\n');
+
+      const c = await shicUp(config, stateDir);
+      const tree = trackTree(c.child.pid!);
+      if (point === 'mid-start') {
+        await waitUntil(() => tree.serverGroups.size > 0, {
+          timeoutMs: 60_000,
+          message: 'a llama-server spawned',
+        });
+      } else if (point === 'while leased') {
+        await c.waitForLine((line) => line.startsWith('ready b') || line.startsWith('ready a'), 90_000);
+        expect(await ensureOverHttp(stateDir, 'a')).toBe(200);
+      }
+      crash(c, mode, tree);
+      await c.child;
+      tree.stop();
+      if (mode === 'kernel') {
+        await waitUntil(() => survivors(marker, tree.serverGroups).length === 0, {
+          timeoutMs: 30_000,
+          message: 'the watchdog to kill every llama-server',
+        });
+      }
+      const left = survivors(marker, tree.serverGroups);
+      // The next daemon on the same stateDir takes over the dead one's lock and reaps its servers.
+      const next = await shicUp(empty, stateDir);
+      await waitUntil(() => survivors(marker, tree.serverGroups).length === 0, {
+        timeoutMs: 30_000,
+        message: `no llama-server of round ${round} left once the next shic up runs`,
+      }).catch(() => undefined);
+      const orphans = survivors(marker, tree.serverGroups);
+      next.child.kill('SIGTERM');
+      const result = await next.child;
+      report.push([
+        `shic up round ${round} (${mode}, ${point})`,
+        `${tree.serverGroups.size} server groups, ${left.length} left for the next start, orphans ${orphans.length}, next exit ${result.exitCode}`,
+      ]);
+      expect(orphans).toEqual([]);
+      expect(result.exitCode).toBe(0);
+      expect(recordFiles(stateDir)).toEqual([]);
+      // A cleanly stopped daemon leaves at most the empty process-record directory.
+      expect(readdirSync(stateDir).filter((name) => name !== 'processes')).toEqual([]);
+    }
+  });
+});
