@@ -106,6 +106,16 @@ export class InstanceManager {
         },
       ]);
     }
+    // A non-signal would otherwise throw an untyped TypeError only after the start began.
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new ContractValidationError('invalid_request', 'EnsureInstanceOptions', [
+        {
+          path: 'signal',
+          message: `must be an AbortSignal (received ${typeof signal})`,
+          received: typeof signal,
+        },
+      ]);
+    }
     if (signal?.aborted)
       throw new AbortedError('ensureInstance was aborted before it began.', { backend: backend.id });
     // Fast path: a backend that can name the key without planning lets a warm ensure skip the plan entirely.

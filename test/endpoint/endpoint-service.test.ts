@@ -159,7 +159,7 @@ describe('EndpointService', () => {
     await waitUntil(() => !isAlive(pid), { message: 'the stand-in process to exit' });
   });
 
-  it('rejects a signal that is not an AbortSignal with invalid_request naming it, spawning nothing (stand-in)', async () => {
+  it('rejects a signal that is not an AbortSignal with invalid_request naming it in ensureEndpoint and ensureInstance, spawning nothing (stand-in)', async () => {
     const { kernel, spawned, events } = harness.create();
     const error = await rejectionOf(
       kernel.ensureEndpoint(standInRequest({ name: 'bad-signal' }), consumerInput(), executionContext(), {
@@ -169,6 +169,14 @@ describe('EndpointService', () => {
     );
     expect(error.code).toBe('invalid_request');
     expect(error.message).toContain('signal');
+    const direct = await rejectionOf(
+      kernel.ensureInstance(
+        { backend: 'stand-in', bootSpec: { name: 'bad-signal' } },
+        { signal: { aborted: false } as unknown as AbortSignal },
+      ),
+    );
+    expect(direct.code).toBe('invalid_request');
+    expect(direct.message).toContain('signal');
     expect(spawned.stats.plans).toBe(0);
     expect(eventsOf(events, 'instance.starting')).toEqual([]);
   });

@@ -293,6 +293,10 @@ describe('Kernel.ensureEndpoint', () => {
     expect(() => kernel.publishEndpoint('nope')).toThrow(
       expect.objectContaining({ code: 'instance_not_found' }),
     );
+    const badTtl = await rejectionOf(kernel.leaseInstance(instance.instanceId, { ownerRef: 'x', ttlMs: 0 }));
+    expect(badTtl.code).toBe('invalid_lease_request');
+    expect(badTtl.message).toContain('ttlMs');
+    expect(kernel.listLeases(instance.instanceId)).toEqual([lease]);
 
     await kernel.stopInstance(instance.instanceId);
     expect(isAlive(instance.pid!)).toBe(false);
