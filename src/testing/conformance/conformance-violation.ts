@@ -45,8 +45,9 @@ export class ConformanceViolation extends Error {
   ) {
     const who = backend === undefined ? '' : ` for backend "${backend}"`;
     const tail = seen === undefined ? '' : ` Seen: ${describeSeen(seen)}`;
+    const stop = /[.!?]$/.test(message) ? '' : '.';
     super(
-      `Backend conformance rule "${rule}" failed${who}: ${message}.${tail}`,
+      `Backend conformance rule "${rule}" failed${who}: ${message}${stop}${tail}`,
       cause ? { cause } : undefined,
     );
     this.rule = rule;
