@@ -1,0 +1,64 @@
+// `npm run bench [-- id …]`: runs the benchmarks, prints progress to stderr, then a Markdown table, and writes
+// bench/results/latest.json. Every kernel, server and process a benchmark starts is cleaned up before the next.
+import { fileURLToPath } from 'node:url';
+import type { BenchContext, Benchmark } from './benchmark.js';
+import { type BenchResult, describeMachine, renderMarkdown, writeReport } from './report.js';
+import { warmEnsureEndpoint } from './warm-ensure-endpoint.js';
+
+const BENCHMARKS: Benchmark[] = [warmEnsureEndpoint];
+
+const RESULTS_FILE = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+
+function select(argv: string[]): Benchmark[] {
+  if (argv.length === 0) return BENCHMARKS;
+  const known = new Map(BENCHMARKS.map((b) => [b.id, b]));
+  const unknown = argv.filter((id) => !known.has(id));
+  if (unknown.length) {
+    process.stderr.write(
+      `Unknown benchmark(s): ${unknown.join(', ')}. Known: ${BENCHMARKS.map((b) => b.id).join(', ')}.\n`,
+    );
+    process.exit(2);
+  }
+  return argv.map((id) => known.get(id)!);
+}
+
+async function runOne(benchmark: Benchmark): Promise<BenchResult> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const context: BenchContext = {
+    progress: (message) => process.stderr.write(`[bench ${benchmark.id}] ${message}\n`),
+    defer: (cleanup) => {
+      cleanups.push(cleanup);
+    },
+  };
+  const started = performance.now();
+  context.progress(`${benchmark.title}…`);
+  try {
+    const result = await benchmark.run(context);
+    const durationMs = performance.now() - started;
+    context.progress(`done in ${(durationMs / 1000).toFixed(1)} s`);
+    return { id: benchmark.id, title: benchmark.title, ...result, durationMs };
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      await Promise.resolve()
+        .then(cleanup)
+        .catch((error: unknown) => context.progress(`cleanup failed: ${String(error)}`));
+    }
+  }
+}
+
+const selected = select(process.argv.slice(2));
+const results: BenchResult[] = [];
+let failed = false;
+for (const benchmark of selected) {
+  try {
+    results.push(await runOne(benchmark));
+  } catch (error) {
+    failed = true;
+    process.stderr.write(`[bench ${benchmark.id}] FAILED: ${(error as Error).stack ?? String(error)}\n`);
+  }
+}
+const report = { ...describeMachine(), results };
+await writeReport(report, RESULTS_FILE);
+process.stdout.write(`${renderMarkdown(report)}\n`);
+process.stderr.write(`[bench] wrote ${RESULTS_FILE}\n`);
+process.exitCode = failed ? 1 : 0;
