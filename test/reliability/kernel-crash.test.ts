@@ -23,7 +23,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createKernel } from '../../src/kernel/create-kernel.js';
 import { waitUntil } from '../support/lifecycle-harness.js';
 import { realLlamaServer } from '../support/llama-fixture.js';
-import { descendantsOf, roleOf } from '../support/process-census.js';
+import { descendantsOf, processesWithMarker, roleOf } from '../support/process-census.js';
 import { createStandInBackend } from '../support/stand-in-backend.js';
 import { type LineChild, startLineChild, survivors, trackTree } from './support/crash-round.js';
 import { printTable } from './support/print-table.js';
@@ -32,6 +32,7 @@ import { seededRandom, seedFromEnv } from './support/seeded-random.js';
 const ROUNDS = Number(process.env.SHIC_CRASH_ROUNDS ?? '6');
 const SEED = seedFromEnv('SHIC_SOAK_SEED');
 const FIXTURE = fileURLToPath(new URL('./fixtures/chaos-kernel.ts', import.meta.url));
+const WINDOW_FIXTURE = fileURLToPath(new URL('./fixtures/kill-in-spawn-window.ts', import.meta.url));
 const SHIC = fileURLToPath(new URL('../../bin/shic.js', import.meta.url));
 const root = mkdtempSync(path.join(os.tmpdir(), 'shic-crash-'));
 const children: LineChild[] = [];
@@ -134,6 +135,32 @@ describe('kernel SIGKILLed during starts and leases', () => {
   });
 });
 
+describe('kernel SIGKILLed between a spawn and its process record (KNOWN BUG, see guides/reliability.md)', () => {
+  // `it.fails`: this passes while the bug exists; once spawnProcess protects a child from its first
+  // instruction (e.g. an intent record written before the spawn), drop `.fails`.
+  it.fails('leaves no orphan when the kernel dies right after exec, before the record is written', async () => {
+    const marker = `window-${randomBytes(6).toString('hex')}`;
+    const stateDir = path.join(root, 'window');
+    const c = startLineChild(['--import', 'tsx', WINDOW_FIXTURE, stateDir, marker], {
+      PATH: process.env.PATH ?? '',
+    });
+    children.push(c);
+    const result = await c.child;
+    expect(result.signal).toBe('SIGKILL');
+    const quiet = () => processesWithMarker(marker).length === 0;
+    try {
+      // The watchdog had no `watch` line for the group; give it time anyway, then let a new kernel reap.
+      await waitUntil(quiet, { timeoutMs: 5_000, message: 'the spawned child to be gone' }).catch(
+        () => undefined,
+      );
+      await nextKernelReaps(stateDir);
+      await waitUntil(quiet, { timeoutMs: 10_000, message: 'no orphan after the next kernel start' });
+    } finally {
+      for (const p of processesWithMarker(marker)) process.kill(p.pid, 'SIGKILL');
+    }
+  });
+});
+
 describe('shic up SIGKILLed during starts and leases', () => {
   // Starts `shic up <config>` and resolves once the control API answers (returns the child).
   async function shicUp(config: string, stateDir: string): Promise<LineChild> {
@@ -170,23 +197,31 @@ describe('shic up SIGKILLed during starts and leases', () => {
       const stateDir = path.join(dir, 'state');
       const config = path.join(dir, 'shic.yaml');
       const empty = path.join(dir, 'empty.yaml');
-      const deployment = (name: string, ctxSize: number) =>
-        `  ${name}:\n    backend: llama-cpp\n    start: eager\n    bootSpec:\n      model: ${JSON.stringify(modelPath)}\n` +
+      // `a` starts eagerly at `shic up`; `b` starts on the first ensure (over the control API).
+      const deployment = (name: string, ctxSize: number, start: string) =>
+        `  ${name}:\n    backend: llama-cpp\n    start: ${start}\n    bootSpec:\n      model: ${JSON.stringify(modelPath)}\n` +
         `      binaryPath: ${JSON.stringify(binaryPath)}\n      ctxSize: ${ctxSize}\n      alias: ${marker}-${name}\n      apiKey: generate\n`;
       mkdirSync(dir, { recursive: true });
-      writeFileSync(config, `logLevel: debug\ndeployments:\n${deployment('a', 256)}${deployment('b', 384)}`);
+      writeFileSync(
+        config,
+        `logLevel: debug\ndeployments:\n${deployment('a', 256, 'eager')}${deployment('b', 384, 'on-demand')}`,
+      );
       writeFileSync(empty, 'logLevel: info\ndeployments: {}\n');
 
       const c = await shicUp(config, stateDir);
       const tree = trackTree(c.child.pid!);
       if (point === 'mid-start') {
-        await waitUntil(() => tree.serverGroups.size > 0, {
-          timeoutMs: 60_000,
-          message: 'a llama-server spawned',
-        });
+        // Spawned and recorded (a kill before the record is the known bug reproduced above), not yet ready.
+        await waitUntil(
+          () =>
+            tree.serverGroups.size > 0 &&
+            [...tree.serverGroups].every((g) => recordFiles(stateDir).includes(`${g}.json`)),
+          { timeoutMs: 60_000, intervalMs: 5, message: 'a llama-server spawned and recorded' },
+        );
       } else if (point === 'while leased') {
-        await c.waitForLine((line) => line.startsWith('ready b') || line.startsWith('ready a'), 90_000);
+        await c.waitForLine((line) => line.startsWith('ready a'), 90_000);
         expect(await ensureOverHttp(stateDir, 'a')).toBe(200);
+        expect(await ensureOverHttp(stateDir, 'b')).toBe(200);
       }
       crash(c, mode, tree);
       await c.child;

@@ -11,6 +11,7 @@ import vm from 'node:vm';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLlamaCppBackend } from '../../backends/llama-cpp/index.js';
+import type { ConsumerManifestInput } from '../../src/contracts/consumer-manifest.js';
 import type { EndpointRequestInput } from '../../src/contracts/endpoint-request.js';
 import { KernelError } from '../../src/errors/kernel-error.js';
 import { createKernel } from '../../src/kernel/create-kernel.js';
@@ -52,7 +53,7 @@ function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
-const llamaConsumer = {
+const llamaConsumer: ConsumerManifestInput = {
   consumer: 'soak-llama',
   acceptedRuntimeKinds: ['service'],
   acceptedManagementModes: ['kernel_managed'],
@@ -101,7 +102,7 @@ describe('kernel under soak and chaos (stand-in servers + one real llama-server)
       { name: 'idler', flags: [], plan: { restartPolicy, idleShutdownMs: 400 } },
     ];
     let requestNo = 0;
-    const requestFor = (useLlama: boolean): [EndpointRequestInput, Record<string, unknown>] => {
+    const requestFor = (useLlama: boolean): [EndpointRequestInput, ConsumerManifestInput] => {
       requestNo += 1;
       if (useLlama) {
         return [
