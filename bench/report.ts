@@ -100,7 +100,7 @@ function targetText(f: Figure): string {
 function baselineText(f: Figure): string {
   if (!f.baseline) return '—';
   const b = f.baseline.summary;
-  return `${f.baseline.name}: ${num(b.median)} / ${num(b.p99)} ${f.unit} (×${num(f.ratio!)}, +${num(f.overhead!)} ${f.unit})`;
+  return `${f.baseline.name}: ${num(b.median)} / ${num(b.p99)} ${f.unit} (×${num(f.ratio!)}, ${f.overhead! >= 0 ? '+' : '−'}${num(Math.abs(f.overhead!))} ${f.unit})`;
 }
 
 function extraText(f: Figure): string {

@@ -2,10 +2,15 @@
 // bench/results/latest.json. Every kernel, server and process a benchmark starts is cleaned up before the next.
 import { fileURLToPath } from 'node:url';
 import type { BenchContext, Benchmark } from './benchmark.js';
+import { coldStart } from './cold-start.js';
+import { controlApiEnsure } from './control-api-ensure.js';
 import { type BenchResult, describeMachine, renderMarkdown, writeReport } from './report.js';
+import { scale } from './scale.js';
+import { singleFlight } from './single-flight.js';
+import { stop } from './stop.js';
 import { warmEnsureEndpoint } from './warm-ensure-endpoint.js';
 
-const BENCHMARKS: Benchmark[] = [warmEnsureEndpoint];
+const BENCHMARKS: Benchmark[] = [warmEnsureEndpoint, controlApiEnsure, coldStart, singleFlight, scale, stop];
 
 const RESULTS_FILE = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 
