@@ -1,5 +1,6 @@
 // `npm run bench [-- id …]`: runs the benchmarks, prints progress to stderr, then a Markdown table, and writes
 // bench/results/latest.json. Every kernel, server and process a benchmark starts is cleaned up before the next.
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchContext, Benchmark } from './benchmark.js';
 import { coldStart } from './cold-start.js';
@@ -51,6 +52,27 @@ async function runOne(benchmark: Benchmark): Promise<BenchResult> {
   }
 }
 
+// Linux only: pids whose parent is this process, read from /proc (elsewhere: none are reported).
+function livingChildren(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .filter((pid) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          // tsx's esbuild service is ours by design and ends with this process.
+          if (stat.includes('(esbuild)')) return false;
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
 const selected = select(process.argv.slice(2));
 const results: BenchResult[] = [];
 let failed = false;
@@ -66,4 +88,10 @@ const report = { ...describeMachine(), results };
 await writeReport(report, RESULTS_FILE);
 process.stdout.write(`${renderMarkdown(report)}\n`);
 process.stderr.write(`[bench] wrote ${RESULTS_FILE}\n`);
+const leftovers = livingChildren();
+if (leftovers.length) {
+  failed = true;
+  process.stderr.write(`[bench] child processes left behind: ${leftovers.join(', ')}\n`);
+}
+
 process.exitCode = failed ? 1 : 0;
