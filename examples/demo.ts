@@ -3,14 +3,14 @@
 // the lease and watches the instance idle out. Every step prints what happened; slow steps print progress.
 import { statSync } from 'node:fs';
 import OpenAI from 'openai';
-import { createLlamaCppBackend } from '../backends/llama-cpp/index.js';
+import { createKernel, exposeSecret, type KernelEvent } from 'self-hosted-inference-core';
 import {
+  createLlamaCppBackend,
   type ProvisionProgress,
   provisionLlamaServer,
   vocabModelPath,
-} from '../backends/llama-cpp/provision/index.js';
-import { createKernel, exposeSecret, type KernelEvent } from '../src/index.js';
-import { ensureTinyLlamaModel } from '../src/testing/index.js';
+} from 'self-hosted-inference-core/llama-cpp';
+import { ensureTinyLlamaModel } from 'self-hosted-inference-core/testing';
 
 const IDLE_SHUTDOWN_MS = 2_000;
 const started = Date.now();

@@ -123,8 +123,12 @@ export class InstanceManager {
     if (knownKey !== undefined) {
       const crashLoop = this.#crashLoops.get(knownKey);
       if (crashLoop) throw crashLoop;
-      const serving = this.#byKey.get(knownKey);
-      if (serving?.isUp) return { instance: serving, reused: true };
+      const known = this.#byKey.get(knownKey);
+      if (known?.isUp) return { instance: known, reused: true };
+      if (known?.state === 'starting') {
+        await this.#wait(known, signal, options.readyTimeoutMs);
+        return { instance: known, reused: true };
+      }
     }
     await this.#o.beforeEnsure?.();
     const plan = await this.#plan(backend, manifest, spec, signal ?? new AbortController().signal);

@@ -94,6 +94,11 @@ export function createStandInBackend(
     id,
     manifest,
     stats,
+    instanceKey(spec) {
+      const boot = bootSpecOf(spec, attached);
+      const name = boot.name ?? 'default';
+      return attached ? `${id}:${name}:${new URL(boot.url ?? 'http://127.0.0.1:1').origin}` : `${id}:${name}`;
+    },
     async startupPlan(spec, context) {
       stats.plans += 1;
       const boot = bootSpecOf(spec, attached);

@@ -66,7 +66,7 @@ describe('llama-cpp backend on a real llama-server', () => {
     expect(endpoint).toMatchObject({
       protocol: 'openai_chat_completions',
       baseUrl: `http://127.0.0.1:${instance.port}/v1`,
-      modelIdentity: 'tiny-llama-r1-seed-42',
+      modelIdentity: path.basename(h.modelPath, '.gguf'),
       sourceRuntime: 'llama-cpp',
       leaseRef: lease.leaseRef,
       capabilities: { streaming: true },
