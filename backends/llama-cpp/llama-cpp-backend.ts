@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type Backend,
   type BackendManifestInput,
@@ -63,6 +64,23 @@ function clientHost(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::' || host === '[::]') return '[::1]';
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+const KEY_CACHE_SIZE = 256;
+
+// The identity of a spec for the instance-key cache: its launch inputs, with each Secret replaced by a digest so
+// two different keys never share an entry (JSON.stringify alone would print both as "[redacted]").
+function keyCacheKey(spec: InstanceSpec): string {
+  return JSON.stringify(
+    [spec.bootSpec, spec.backendOptions, spec.modelIdentity, spec.executionSurface, process.cwd()],
+    // `toJSON` runs before a replacer sees the value, so read the raw one from the holder.
+    function (this: Record<string, unknown>, name: string, value: unknown) {
+      const raw = this[name];
+      return Secret.isInstance(raw)
+        ? `secret:${createHash('sha256').update(String(raw.expose())).digest('hex')}`
+        : value;
+    },
+  );
 }
 
 function bootSpecOf(
@@ -148,6 +166,8 @@ export function llamaCppStartupPlan(
  */
 export function createLlamaCppBackend(options: LlamaCppBackendOptions = {}): Backend {
   const embeddingsClaim = options.embeddings;
+  // Warm ensures ask for the key of the same spec over and over; normalizing it each time costs ~6 µs.
+  const keyCache = new Map<string, string>();
   return {
     specificationVersion: 'v1',
     id: 'llama-cpp',
@@ -161,7 +181,14 @@ export function createLlamaCppBackend(options: LlamaCppBackendOptions = {}): Bac
 
     // Pure apart from a `"generate"` key's random bytes (excluded from the key): lets a warm ensure skip planning.
     instanceKey(spec: InstanceSpec): string {
-      return llamaCppInstanceKey(bootSpecOf(spec, options, embeddingsClaim));
+      const cacheKey = keyCacheKey(spec);
+      let key = keyCache.get(cacheKey);
+      if (key === undefined) {
+        key = llamaCppInstanceKey(bootSpecOf(spec, options, embeddingsClaim));
+        if (keyCache.size >= KEY_CACHE_SIZE) keyCache.clear();
+        keyCache.set(cacheKey, key);
+      }
+      return key;
     },
 
     async preflight(plan: StartupPlan, context: ProbeContext): Promise<void> {

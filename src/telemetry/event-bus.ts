@@ -27,17 +27,23 @@ export class EventBus {
     };
   }
 
+  // Hot path (two events per warm ensure): no work without listeners, no copies unless a set is iterated.
   emit<K extends KernelEventName>(name: K, payload: KernelEventMap[K]): void {
-    const event = { type: name, ...payload } as KernelEvent;
-    for (const key of [name, '*']) {
-      const set = this.#listeners.get(key);
-      if (!set) continue;
-      for (const listener of [...set]) {
-        try {
-          listener(event);
-        } catch (error) {
-          this.#onListenerError(error);
-        }
+    const named = this.#listeners.get(name);
+    const all = this.#listeners.get('*');
+    if (!named && !all) return;
+    const event = Object.assign(payload, { type: name }) as unknown as KernelEvent;
+    if (named) this.#deliver(named, event);
+    if (all) this.#deliver(all, event);
+  }
+
+  #deliver(set: Set<AnyListener>, event: KernelEvent): void {
+    // Copy only when several listeners could unsubscribe each other mid-delivery.
+    for (const listener of set.size === 1 ? set : [...set]) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#onListenerError(error);
       }
     }
   }

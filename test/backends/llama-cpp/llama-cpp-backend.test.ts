@@ -161,6 +161,16 @@ describe('createLlamaCppBackend', () => {
     }
   });
 
+  it('keeps instance keys apart for specs that differ only in a Secret API key, even when cached', () => {
+    const backend = createLlamaCppBackend();
+    const keyOf = (apiKey: string | Secret<string>) =>
+      backend.instanceKey?.(parseInstanceSpec({ backend: 'llama-cpp', bootSpec: { model: '/m/t.gguf', apiKey } }));
+    const first = keyOf(new Secret('sk-one'));
+    expect(keyOf(new Secret('sk-one'))).toBe(first);
+    expect(keyOf(new Secret('sk-two'))).not.toBe(first);
+    expect(keyOf('sk-one')).toBe(first);
+  });
+
   it('rejects a bad boot spec with invalid_boot_spec before allocating a port', async () => {
     const backend = createLlamaCppBackend();
     let allocated = 0;
