@@ -206,6 +206,18 @@ export class EndpointService {
     return { ...this.leases.stats, live: this.leases.size, waiting };
   }
 
+  /**
+   * Stops an instance, revoking its leases as the stop begins (not when it ends), so no caller is handed an
+   * endpoint that is going away.
+   * @throws InstanceNotFoundError (`instance_not_found`).
+   */
+  async stopInstance(instanceId: string): Promise<void> {
+    if (!this.#o.manager.get(instanceId)) throw new InstanceNotFoundError(instanceId);
+    this.leases.revokeInstance(instanceId, 'instance stopping');
+    this.#idle.forget(instanceId);
+    await this.#o.manager.stop(instanceId, 'requested');
+  }
+
   /** Stops idle timers and lease expiry; waiters fail with `kernel_closed`. */
   close(): void {
     for (const off of this.#unsubscribe) off();

@@ -221,7 +221,7 @@ export class Kernel {
    */
   async stopInstance(instanceId: string): Promise<void> {
     this.#assertOpen();
-    await this.#manager.stop(instanceId, 'requested');
+    await this.#endpoints.stopInstance(instanceId);
   }
 
   /** Forgets a crash loop for an instance key, so the next ensure starts afresh. */
