@@ -12,10 +12,6 @@ import {
 } from 'self-hosted-inference-core/llama-cpp';
 import { ensureTinyLlamaModel } from 'self-hosted-inference-core/testing';
 
-// Raw byte tokens of the tiny random model can form invalid UTF-8; a real model never needs this bias. Options
-// under the provider's name go into the request body as they are.
-const NO_BYTE_TOKENS = Object.fromEntries(Array.from({ length: 256 }, (_, i) => [String(i + 3), -100]));
-
 async function main(): Promise<void> {
   const { binaryPath } = await provisionLlamaServer();
   const model =
@@ -48,12 +44,10 @@ async function main(): Promise<void> {
     });
     const languageModel = provider.chatModel(endpoint.modelIdentity ?? 'default');
 
-    const providerOptions = { [endpoint.providerIdentity]: { logit_bias: NO_BYTE_TOKENS } };
     const generated = await generateText({
       model: languageModel,
       prompt: 'Say hello.',
       maxOutputTokens: 8,
-      providerOptions,
     });
     console.log(
       `generateText finishReason=${generated.finishReason} outputTokens=${generated.usage.outputTokens}`,
@@ -63,7 +57,6 @@ async function main(): Promise<void> {
       model: languageModel,
       prompt: 'Count to three.',
       maxOutputTokens: 8,
-      providerOptions,
     });
     let parts = 0;
     for await (const _delta of streamed.textStream) parts += 1;

@@ -124,9 +124,6 @@ async function main(): Promise<void> {
       model: endpoint.modelIdentity ?? 'default',
       messages: [{ role: 'user', content: 'Tell me a story about a small llama.' }],
       max_tokens: 24,
-      // Random weights sometimes pick raw byte tokens (ids 3–258) that form invalid UTF-8, which llama-server's
-      // chat parser rejects; a real model never needs this.
-      logit_bias: Object.fromEntries(Array.from({ length: 256 }, (_, i) => [String(i + 3), -100])),
       stream: true,
     });
     process.stdout.write(`${elapsed()}      assistant: `);

@@ -81,15 +81,6 @@ export function openaiClientFor(endpoint: EndpointDescriptor): OpenAI {
   });
 }
 
-/**
- * Request fields that keep the tiny random-weight model's chat output parseable: it otherwise samples stray SPM byte
- * tokens (ids 3–258, `<0x00>`–`<0xFF>`) that form invalid UTF-8, and llama-server's chat parser then answers 500
- * "does not match the expected peg-native format" (about 2 % of 8-token replies). Real models do not do this.
- */
-export const TINY_MODEL_SAFE = {
-  logit_bias: Object.fromEntries(Array.from({ length: 256 }, (_, i) => [String(i + 3), -100])),
-};
-
 /** True while a process with this pid exists. */
 export function processAlive(pid: number): boolean {
   try {
