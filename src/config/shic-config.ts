@@ -7,7 +7,13 @@ const ms = z.number().int().nonnegative().max(2_147_483_647);
 /** Lease policy of a deployment. */
 export const deploymentLeaseSchema = z.strictObject({
   /** Lease time-to-live in ms when `ensure` gives none. @default 60000 */
-  ttlMs: z.number().int().positive().max(2_147_483_647).default(60_000),
+  ttlMs: z
+    .number()
+    .int()
+    .positive()
+    .max(2_147_483_647)
+    .default(60_000)
+    .describe('Lease time-to-live in ms when `ensure` gives none; default 60000'),
 });
 
 /** One named deployment: which backend, how to boot or attach it, and its policies. */
@@ -16,46 +22,78 @@ export const deploymentSchema = z.strictObject({
    * Backend id (`llama-cpp`, `mlx`, `ollama`) or the name of a package that exports a v1 backend
    * (its default export, or `createBackend()`), resolved with `import()`.
    */
-  backend: backendIdSchema,
+  backend: backendIdSchema.describe(
+    'Backend id (`llama-cpp`, `mlx`, `ollama`) or the name of a package that exports a v1 backend (its default export, or `createBackend()`), resolved with `import()`',
+  ),
   /** `spawned` or `attach_existing_service`; @default the backend's own. */
-  startupKind: startupKindSchema.optional(),
+  startupKind: startupKindSchema
+    .optional()
+    .describe("`spawned` or `attach_existing_service`; default the backend's own"),
   /**
    * Boot spec of a spawned backend (e.g. llama-cpp: `model`, `ctxSize`, `apiKey`, …); `model`, `binaryPath`
    * and `cwd` starting with `./` or `../` resolve against the config file's directory.
    */
-  bootSpec: metadataSchema.optional(),
+  bootSpec: metadataSchema
+    .optional()
+    .describe(
+      "Boot spec of a spawned backend (e.g. llama-cpp: `model`, `ctxSize`, `apiKey`, …); `model`, `binaryPath` and `cwd` starting with `./` or `../` resolve against the config file's directory",
+    ),
   /** Backend options (attach spec of an attached backend, e.g. ollama: `host`). */
-  backendOptions: metadataSchema.default({}),
+  backendOptions: metadataSchema
+    .default({})
+    .describe('Backend options (attach spec of an attached backend, e.g. ollama: `host`)'),
   /** Model to serve or attach to (required by ollama). */
-  modelIdentity: z.string().min(1).optional(),
-  lease: deploymentLeaseSchema.default({ ttlMs: 60_000 }),
+  modelIdentity: z.string().min(1).optional().describe('Model to serve or attach to (required by ollama)'),
+  /** Lease policy of the deployment. */
+  lease: deploymentLeaseSchema.default({ ttlMs: 60_000 }).describe('Lease policy of the deployment'),
   /**
    * Stop the instance after this many ms without leases; `null` = never; absent = the backend's default.
    * Passed to the backend as `idleShutdownMs` in the boot spec (when there is one) or the backend options.
    */
-  idleShutdownMs: ms.nullable().optional(),
+  idleShutdownMs: ms
+    .nullable()
+    .optional()
+    .describe(
+      "Stop the instance after this many ms without leases; `null` = never; absent = the backend's default. Passed to the backend as `idleShutdownMs` in the boot spec (when there is one) or the backend options",
+    ),
   /** `eager` starts at `shic up`; `on-demand` starts at the first ensure. @default 'eager' */
-  start: z.enum(['eager', 'on-demand']).default('eager'),
+  start: z
+    .enum(['eager', 'on-demand'])
+    .default('eager')
+    .describe('`eager` starts at `shic up`; `on-demand` starts at the first ensure; default `eager`'),
   /** Consumer manifest used by `shic ensure <deployment>`; @default an OpenAI chat consumer. */
-  consumer: consumerManifestSchema.optional(),
+  consumer: consumerManifestSchema
+    .optional()
+    .describe('Consumer manifest used by `shic ensure <deployment>`; default an OpenAI chat consumer'),
   /** Free-form metadata copied into the instance. */
-  metadata: metadataSchema.default({}),
+  metadata: metadataSchema.default({}).describe('Free-form metadata copied into the instance'),
 });
 export type Deployment = z.output<typeof deploymentSchema>;
 
 /** Where the control API listens. */
 export const controlConfigSchema = z.strictObject({
   /** Interface to bind; anything but loopback prints a warning. @default '127.0.0.1' */
-  host: z.string().min(1).default('127.0.0.1'),
+  host: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('Interface to bind; anything but loopback prints a warning; default `127.0.0.1`'),
   /** TCP port; 0 picks a free one (written to `stateDir`). @default 0 */
-  port: z.number().int().min(0).max(65_535).default(0),
+  port: z
+    .number()
+    .int()
+    .min(0)
+    .max(65_535)
+    .default(0)
+    .describe('TCP port; 0 picks a free one (written to `stateDir`); default 0'),
   /** Largest accepted request body, in bytes. @default 1048576 */
   bodyLimitBytes: z
     .number()
     .int()
     .positive()
     .max(64 * 1024 * 1024)
-    .default(1024 * 1024),
+    .default(1024 * 1024)
+    .describe('Largest accepted request body, in bytes; default 1048576'),
 });
 export type ControlConfig = z.output<typeof controlConfigSchema>;
 
@@ -63,19 +101,32 @@ export type ControlConfig = z.output<typeof controlConfigSchema>;
 export const shicConfigSchema = z
   .strictObject({
     /** JSON Schema reference for editors; ignored. */
-    $schema: z.string().optional(),
+    $schema: z.string().optional().describe('JSON Schema reference for editors; ignored'),
     /** State directory (token, address, process records); relative to the config file. @default `$SHIC_STATE_DIR` or `~/.local/state/shic` */
-    stateDir: z.string().min(1).optional(),
+    stateDir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'State directory (token, address, process records); relative to the config file; default `$SHIC_STATE_DIR` or `~/.local/state/shic`',
+      ),
     /** pino level of the daemon's logs. @default 'info' */
-    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
-    control: controlConfigSchema.default({ host: '127.0.0.1', port: 0, bodyLimitBytes: 1024 * 1024 }),
+    logLevel: z
+      .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+      .optional()
+      .describe("pino level of the daemon's logs; default `info`"),
+    /** Where the control API listens. */
+    control: controlConfigSchema
+      .default({ host: '127.0.0.1', port: 0, bodyLimitBytes: 1024 * 1024 })
+      .describe('Where the control API listens'),
     /** Deployments by name (letters, digits, `.`, `_`, `-`). */
     deployments: z
       .record(
         z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'deployment names are letters, digits, . _ -'),
         deploymentSchema,
       )
-      .default({}),
+      .default({})
+      .describe('Deployments by name (letters, digits, `.`, `_`, `-`)'),
   })
   .describe('shic.yaml — deployments and control API of the shic daemon');
 export type ShicConfig = z.output<typeof shicConfigSchema>;

@@ -25,4 +25,25 @@ describe('shicConfigJsonSchema', () => {
     );
     expect(rebuilt.safeParse({ control: { port: 'abc' } }).success).toBe(false);
   });
+
+  // The descriptions feed the generated reference in guides/cli.md and editor hovers; the consumer manifest
+  // (src/contracts) documents itself only in JSDoc, so its fields are not walked.
+  it('describes every key of shic.yaml outside the consumer manifest', () => {
+    interface Node {
+      description?: string;
+      properties?: Record<string, Node>;
+      additionalProperties?: Node | boolean;
+    }
+    const undescribed: string[] = [];
+    const walk = (node: Node, prefix: string): void => {
+      for (const [name, child] of Object.entries(node.properties ?? {})) {
+        const key = prefix ? `${prefix}.${name}` : name;
+        if (!child.description) undescribed.push(key);
+        if (name !== 'consumer') walk(child, key);
+      }
+      if (typeof node.additionalProperties === 'object') walk(node.additionalProperties, `${prefix}.<name>`);
+    };
+    walk(shicConfigJsonSchema() as Node, '');
+    expect(undescribed).toEqual([]);
+  });
 });

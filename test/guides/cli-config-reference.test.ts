@@ -22,7 +22,7 @@ describe('renderConfigReference', () => {
     for (const key of Object.keys(schema.properties)) expect(table).toContain(`| \`${key}\` |`);
     expect(table).toMatch(/\| `deployments\.<name>\.backend` \| string \| yes \|/);
     expect(table).toMatch(/\| `deployments\.<name>\.start` \| `eager` \\\| `on-demand` \| {2}\| `eager` \|/);
-    expect(table).toMatch(/\| `control\.port` \| integer \| {2}\| `0` \| ≥ 0; ≤ 65535 \|/);
+    expect(table).toMatch(/\| `control\.port` \| integer \| {2}\| `0` \| TCP port; .*; ≥ 0; ≤ 65535 \|/);
   });
 
   it('renders a description when the schema has one', () => {
