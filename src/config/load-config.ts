@@ -1,7 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+} from 'yaml';
 import type { z } from 'zod';
 import type { ContractIssue } from '../errors/error-catalog.js';
 import { InvalidConfigError } from '../errors/error-catalog.js';
@@ -38,6 +48,8 @@ export interface LoadConfigOptions {
 const SECRET_KEY = /^(api[-_]?key|token|password|secret|authorization|bearer)$/i;
 /** Boot-spec keys holding file paths, resolved against the config file's directory. */
 const PATH_KEYS = ['model', 'modelPath', 'binaryPath', 'cwd'];
+/** Most alias uses a config may expand (a guard against "billion laughs" alias bombs). */
+const MAX_ALIAS_COUNT = 100;
 
 /** The state directory used when neither the config nor `--state-dir` names one. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -157,7 +169,7 @@ export function parseConfigText(text: string, options: LoadConfigOptions = {}): 
     }));
     throw new InvalidConfigError(formatIssues(fileName, issues), issues, { path: fileName });
   }
-  const raw = doc.toJS() ?? {};
+  const raw = toPlainValue(doc, fileName, at);
   const issues: ConfigIssue[] = [];
   const interpolated = interpolateEnv(raw, options.env ?? process.env);
   for (const issue of interpolated.issues) {
@@ -187,6 +199,54 @@ export function parseConfigText(text: string, options: LoadConfigOptions = {}): 
     throw new InvalidConfigError(formatIssues(fileName, issues), issues, { path: fileName });
   }
   return finishConfig(result.data as ShicConfig, baseDir, options.env ?? process.env);
+}
+
+// Aliases are checked before `toJS`: an unresolved one throws a ReferenceError there, a self-referencing
+// one yields a circular value (a stack overflow later), and a bomb exhausts memory unless capped.
+function toPlainValue(
+  doc: Document,
+  fileName: string,
+  at: (offset: number) => { line: number; column: number },
+): unknown {
+  const issues: ConfigIssue[] = [];
+  visit(doc, {
+    Alias(_key, alias) {
+      const target = alias.resolve(doc);
+      const where = alias.range ? at(alias.range[0]) : {};
+      if (target === undefined) {
+        issues.push({
+          path: '',
+          message: `YAML alias *${alias.source} has no anchor &${alias.source} before it: define the anchor first or remove the alias`,
+          ...where,
+        });
+      } else if (
+        target.range &&
+        alias.range &&
+        alias.range[0] >= target.range[0] &&
+        alias.range[1] <= target.range[1]
+      ) {
+        issues.push({
+          path: '',
+          message: `YAML alias *${alias.source} is inside the node anchored &${alias.source} (a circular structure): a config cannot refer to itself`,
+          ...where,
+        });
+      }
+    },
+  });
+  if (issues.length === 0) {
+    try {
+      return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+    } catch (error) {
+      const reason = (error as Error).message.split('\n')[0];
+      issues.push({
+        path: '',
+        message: /excessive alias count/i.test(reason)
+          ? `YAML aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT} alias uses): write the values out or use fewer aliases`
+          : `YAML aliases: ${reason}`,
+      });
+    }
+  }
+  throw new InvalidConfigError(formatIssues(fileName, issues), issues, { path: fileName });
 }
 
 // After validation: relative paths resolved, credentials wrapped, state directory chosen.

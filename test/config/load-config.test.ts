@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadConfigFile, parseConfigObject, parseConfigText } from '../../src/config/load-config.js';
+import {
+  type ConfigIssue,
+  loadConfigFile,
+  parseConfigObject,
+  parseConfigText,
+} from '../../src/config/load-config.js';
 import type { InvalidConfigError } from '../../src/errors/error-catalog.js';
 import { KernelError } from '../../src/errors/kernel-error.js';
 import { Secret } from '../../src/secret/secret.js';
@@ -92,6 +97,29 @@ describe('parseConfigText', () => {
     expect(loaded.config.control).toEqual({ host: '127.0.0.1', port: 0, bodyLimitBytes: 1048576 });
     expect(loaded.config.deployments.a).toMatchObject({ start: 'eager', lease: { ttlMs: 60000 } });
     expect(loaded.config.deployments.a?.bootSpec?.model).toBe('/srv/shic/m.gguf');
+  });
+
+  it('expands YAML anchors and aliases that are well formed', () => {
+    const text =
+      'deployments:\n  a: &base { backend: llama-cpp, bootSpec: { model: /m.gguf } }\n  b: *base\n';
+    const { config } = parseConfigText(text, { env: {} });
+    expect(config.deployments.b?.bootSpec).toEqual({ model: '/m.gguf' });
+  });
+
+  it.each([
+    ['an alias without an anchor', 'a: *x', /alias \*x has no anchor &x/, 1],
+    ['an alias inside its own anchored node', 'a: &x [*x]', /inside the node anchored &x/, 1],
+    [
+      'an alias bomb',
+      `x: &a [1,1,1,1,1,1,1,1,1]\ny: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nz: [${Array(200).fill('*b').join(',')}]`,
+      /too many nodes \(more than 100 alias uses\)/,
+      undefined,
+    ],
+  ])('rejects %s as invalid_config naming the problem', (_name, text, message, line) => {
+    const error = configError(() => parseConfigText(text, { env: {}, fileName: 'aliases.yaml' }));
+    expect(error.code).toBe('invalid_config');
+    expect(error.issues[0]?.message).toMatch(message);
+    expect((error.issues[0] as ConfigIssue | undefined)?.line).toBe(line);
   });
 
   it('takes the state directory from SHIC_STATE_DIR when the config names none', () => {
