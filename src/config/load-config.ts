@@ -237,7 +237,7 @@ function toPlainValue(
     try {
       return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
     } catch (error) {
-      const reason = (error as Error).message.split('\n')[0];
+      const reason = (error as Error).message.split('\n')[0] ?? '';
       issues.push({
         path: '',
         message: /excessive alias count/i.test(reason)
