@@ -1,5 +1,11 @@
 import type { z } from 'zod';
 import { type ContractIssue, ContractValidationError } from '../errors/error-catalog.js';
+import { Secret } from '../secret/secret.js';
+
+/** Field names whose values are credentials: an issue on such a field never repeats its value. */
+const CREDENTIAL_FIELD = /(token|key|secret|password|authorization|credential)/i;
+/** What an issue shows instead of a credential's value. */
+const REDACTED = '[redacted]';
 
 /** What every contract exposes: its schema, a throwing parser and a result-returning parser. */
 export interface Contract<S extends z.ZodType> {
@@ -40,11 +46,35 @@ function perKeyIssues(error: z.ZodError): { path: PropertyKey[]; message: string
   );
 }
 
-/** Flattens zod issues into path/message/received triples for error messages and the control API. */
+// The field a value belongs to is the last non-index path segment (`apiKeys.0` is still an API key).
+function isCredential(path: PropertyKey[], value: unknown): boolean {
+  if (Secret.isInstance(value)) return true;
+  const field = [...path].reverse().find((key) => typeof key === 'string' && !/^\d+$/.test(key));
+  return typeof field === 'string' && CREDENTIAL_FIELD.test(field);
+}
+
+// A custom zod message may quote the value itself: cut every occurrence of it out, too.
+function redactIssue(issue: { path: PropertyKey[]; message: string }, value: unknown): ContractIssue {
+  let message = issue.message;
+  if (typeof value === 'string' && value.length > 0) message = message.split(value).join(REDACTED);
+  const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  return {
+    path: issue.path.map(String).join('.'),
+    message: value === undefined ? message : `${message} (received a ${kind}, ${REDACTED}: credential field)`,
+    received: value === undefined ? undefined : REDACTED,
+  };
+}
+
+/**
+ * Flattens zod issues into path/message/received triples for error messages and the control API. The value
+ * of a credential-named field (`token`, `apiKey`, `password`, `secret`, `authorization`, `credential`…) or
+ * of a `Secret` is never echoed: `received` is `[redacted]`.
+ */
 export function toContractIssues(error: z.ZodError, input: unknown): ContractIssue[] {
   return perKeyIssues(error).map((issue) => {
     const path = issue.path.map(String).join('.');
     const received = valueAt(input, issue.path);
+    if (isCredential(issue.path, received)) return redactIssue(issue, received);
     // Scalars show type and value (`string "weird"`); null, arrays and objects show their preview alone.
     const shown =
       received === null || typeof received === 'object'

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineContract, toContractIssues } from '../../src/contracts/define-contract.js';
 import { ContractValidationError } from '../../src/errors/error-catalog.js';
 import { KernelError } from '../../src/errors/kernel-error.js';
+import { Secret } from '../../src/secret/secret.js';
 
 const widget = defineContract(
   'Widget',
@@ -87,5 +88,59 @@ describe('toContractIssues', () => {
     const issues = toContractIssues(parsed.error, input);
     expect(issues.map((i) => i.received)).toEqual([`${'x'.repeat(77)}...`, 'array(3)', 'object']);
     expect(JSON.stringify(issues)).not.toContain('hunter2');
+  });
+});
+
+describe('toContractIssues with credential-named fields', () => {
+  const schema = z.strictObject({
+    name: z.string(),
+    apiKeys: z.array(z.string().min(8)).optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    password: z
+      .string()
+      .refine((v) => v.length > 20, { message: 'too short' })
+      .optional(),
+  });
+
+  it.each([
+    ['an unknown token field', { name: 'w', token: 'tok-3f9a1c' }, 'token', 'tok-3f9a1c'],
+    ['an unknown apiKey field', { name: 'w', apiKey: 'sk-live-777' }, 'apiKey', 'sk-live-777'],
+    ['an unknown client_secret field', { name: 'w', client_secret: 'shh-4242' }, 'client_secret', 'shh-4242'],
+    ['an array item of apiKeys', { name: 'w', apiKeys: ['short1'] }, 'apiKeys.0', 'short1'],
+    [
+      'an Authorization header of the wrong type',
+      { name: 'w', headers: { Authorization: 12345678 } },
+      'headers.Authorization',
+      '12345678',
+    ],
+    [
+      'a password whose custom message would quote it',
+      { name: 'w', password: 'hunter2-pw' },
+      'password',
+      'hunter2-pw',
+    ],
+  ])('redacts the value of %s in received and in the message', (_name, input, path, value) => {
+    const parsed = schema.safeParse(input);
+    expect(parsed.success).toBe(false);
+    if (parsed.success) return;
+    const issues = toContractIssues(parsed.error, input);
+    expect(issues).toEqual([
+      { path, message: expect.stringContaining('[redacted]'), received: '[redacted]' },
+    ]);
+    expect(JSON.stringify(issues)).not.toContain(value);
+  });
+
+  it('redacts a Secret value wherever it sits, and still echoes ordinary fields', () => {
+    const input = { name: 7, tag: new Secret('s3cr3t-value') };
+    const parsed = schema.safeParse(input);
+    expect(parsed.success).toBe(false);
+    if (parsed.success) return;
+    const issues = toContractIssues(parsed.error, input);
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { path: 'name', message: expect.stringContaining('(received number 7)'), received: 7 },
+        { path: 'tag', message: expect.stringContaining('[redacted]'), received: '[redacted]' },
+      ]),
+    );
   });
 });

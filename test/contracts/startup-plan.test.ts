@@ -57,15 +57,18 @@ describe('parseStartupPlan', () => {
     {
       over: { endpointTemplate: { protocol: 'x', baseUrl: 'http://h/v1', headers: { authorization: 42 } } },
       path: 'endpointTemplate.headers.authorization',
-      received: 42,
+      received: '[redacted]', // a credential-named field: its value is never echoed
     },
-  ])('rejects $path with invalid_startup_plan and echoes the value', ({ over, path, received }) => {
-    const result = safeParseStartupPlan(spawnedPlanInput(over));
-    expect(result.success).toBe(false);
-    if (result.success) return;
-    expect(result.error.code).toBe('invalid_startup_plan');
-    expect(result.error.contract).toBe('StartupPlan');
-    expect(result.error.issues).toEqual([{ path, message: expect.any(String), received }]);
-    expect(() => parseStartupPlan(spawnedPlanInput(over))).toThrow(result.error.message);
-  });
+  ])(
+    'rejects $path with invalid_startup_plan and reports the value it received',
+    ({ over, path, received }) => {
+      const result = safeParseStartupPlan(spawnedPlanInput(over));
+      expect(result.success).toBe(false);
+      if (result.success) return;
+      expect(result.error.code).toBe('invalid_startup_plan');
+      expect(result.error.contract).toBe('StartupPlan');
+      expect(result.error.issues).toEqual([{ path, message: expect.any(String), received }]);
+      expect(() => parseStartupPlan(spawnedPlanInput(over))).toThrow(result.error.message);
+    },
+  );
 });
