@@ -1,3 +1,4 @@
+import { CommanderError } from 'commander';
 import type { Level } from 'pino';
 import type { LoadedConfig } from '../config/load-config.js';
 import { KernelError } from '../errors/kernel-error.js';
@@ -8,14 +9,33 @@ import { watchDeploymentEvents } from './render/watch-deployment-events.js';
 
 /** Flags shared by `up`, `spawn` and `attach`. */
 export interface ForegroundOptions {
-  /** Control API interface (explicit: a non-loopback value prints a warning). */
+  /** Control API interface; replaces the config's `control.host`. @default config `control.host` */
   host?: string;
+  /** The flag `host` came from, named in the refusal message. @default '--host' */
+  hostFlag?: string;
+  /** Accept a non-loopback `host` (with a warning); without it such a host is refused (exit 2). @default false */
+  allowRemote?: boolean;
   port?: number;
   logLevel?: Level | 'silent';
 }
 
+/** Help text of the `--allow-remote` flag (shared by `up`, `spawn` and `attach`). */
+export const ALLOW_REMOTE_HELP =
+  'allow a non-loopback control API host (e.g. 0.0.0.0): anyone who can reach it and holds the token controls the daemon';
+
+// A control API beyond loopback hands the machine to whoever steals the token: it must be asked for twice.
+function refuseRemote(host: string, from: string, io: CliIo): never {
+  const message =
+    `error: refusing to serve the control API on ${host} (${from}): it is not a loopback address, so anyone ` +
+    'who can reach this machine and holds the token could control the daemon. Bind to 127.0.0.1, or pass ' +
+    '--allow-remote to accept remote access.';
+  io.stderr.write(`${message}\n`);
+  throw new CommanderError(2, 'shic.remoteNotAllowed', message);
+}
+
 /**
- * Runs the daemon in the foreground: control API, eager deployments with a progress display, then waits for
+ * Runs the daemon in the foreground: refuses a non-loopback control API host unless `allowRemote` (a
+ * CommanderError with exit code 2, before anything starts), then the control API, eager deployments with a progress display, then waits for
  * SIGINT/SIGTERM and stops everything it owns (attached daemons are left alone).
  */
 export async function runForeground(
@@ -31,6 +51,13 @@ export async function runForeground(
     const level = options.logLevel ?? loaded.config.logLevel ?? (interactive ? 'warn' : 'info');
     const logger = createCliLogger({ level });
     const host = options.host ?? loaded.config.control.host;
+    if (!isLoopbackHost(host) && !options.allowRemote) {
+      const from =
+        options.host === undefined
+          ? `from control.host in ${loaded.file ?? 'the config'}`
+          : `from ${options.hostFlag ?? '--host'}`;
+      refuseRemote(host, from, io);
+    }
     if (!isLoopbackHost(host)) {
       io.stderr.write(
         `warning: the control API will listen on ${host}, not loopback: anyone who can reach it and holds the ` +

@@ -72,12 +72,14 @@ export type Deployment = z.output<typeof deploymentSchema>;
 
 /** Where the control API listens. */
 export const controlConfigSchema = z.strictObject({
-  /** Interface to bind; anything but loopback prints a warning. @default '127.0.0.1' */
+  /** Interface to bind; `shic` refuses anything but loopback unless run with `--allow-remote`. @default '127.0.0.1' */
   host: z
     .string()
     .min(1)
     .default('127.0.0.1')
-    .describe('Interface to bind; anything but loopback prints a warning; default `127.0.0.1`'),
+    .describe(
+      'Interface to bind; anything but loopback is refused unless `shic` runs with `--allow-remote`; default `127.0.0.1`',
+    ),
   /** TCP port; 0 picks a free one (written to `stateDir`). @default 0 */
   port: z
     .number()

@@ -154,8 +154,32 @@ describe('shic (the binary)', () => {
     expect(second.stderr).toMatch(/error \[daemon_running\]: Another shic daemon \(pid \d+\) already runs/);
   });
 
-  it('warns when --host is not loopback', async () => {
-    const { child: daemon } = await up(['--host', '0.0.0.0']);
+  it('refuses a non-loopback --host or control.host with exit 2 before starting anything', async () => {
+    const flag = await shic(['up', '--host', '0.0.0.0']);
+    expect(flag.exitCode).toBe(2);
+    expect(flag.stderr).toContain('refusing to serve the control API on 0.0.0.0 (from --host)');
+    expect(flag.stderr).toContain('--allow-remote');
+    const config = join(dir, 'remote.yaml');
+    await writeFile(config, 'control:\n  host: 0.0.0.0\ndeployments: {}\n');
+    const fromConfig = await shic(['up', config]);
+    expect(fromConfig.exitCode).toBe(2);
+    expect(fromConfig.stderr).toContain(`(from control.host in ${config})`);
+    const spawn = await shic([
+      'spawn',
+      'llama-cpp',
+      '--model',
+      join(dir, 'm.gguf'),
+      '--control-host',
+      '0.0.0.0',
+    ]);
+    expect(spawn.exitCode).toBe(2);
+    expect(spawn.stderr).toContain('(from --control-host)');
+    // Nothing started: no lock, no control files.
+    expect(existsSync(stateDir)).toBe(false);
+  });
+
+  it('listens beyond loopback with --allow-remote, warning about it', async () => {
+    const { child: daemon } = await up(['--host', '0.0.0.0', '--allow-remote']);
     daemon.kill('SIGTERM');
     const result = await daemon;
     expect(result.exitCode).toBe(0);

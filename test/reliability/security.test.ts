@@ -236,10 +236,9 @@ describe('secrets in contract errors', () => {
 });
 
 describe('control API binding', () => {
-  // KNOWN GAP: `shic up --host 0.0.0.0` only prints a warning and listens (src/cli/run-foreground.ts). The
-  // issue asks it to refuse unless an explicit flag allows remote access. `it.fails` passes while the gap
-  // exists; drop `.fails` when `shic up` refuses.
-  it.fails('refuses a non-loopback address unless explicitly allowed', async () => {
+  // Once a gap: `shic up --host 0.0.0.0` only printed a warning and listened. It now refuses (exit 2) unless
+  // `--allow-remote` is passed.
+  it('refuses a non-loopback address unless explicitly allowed', async () => {
     const dir = path.join(root, 'remote');
     mkdirSync(dir, { recursive: true });
     const remote = startLineChild([SHIC, 'up', '--host', '0.0.0.0'], {
@@ -252,7 +251,10 @@ describe('control API binding', () => {
         { timeoutMs: 60_000, message: 'shic up to listen or exit' },
       ).then(() => existsSync(path.join(dir, 'control.json')));
       expect(listening).toBe(false);
-      expect((await remote.child).exitCode).not.toBe(0);
+      expect((await remote.child).exitCode).toBe(2);
+      expect(remote.lines.join('\n')).toMatch(
+        /refusing to serve the control API on 0\.0\.0\.0.*--allow-remote/s,
+      );
     } finally {
       remote.child.kill('SIGTERM');
       await remote.child;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { parseConfigObject } from '../../config/load-config.js';
 import type { CliIo } from '../cli-context.js';
 import { parseDurationMs, parsePort } from '../parse-options.js';
-import { runForeground } from '../run-foreground.js';
+import { ALLOW_REMOTE_HELP, runForeground } from '../run-foreground.js';
 
 interface AttachFlags {
   model: string;
@@ -11,6 +11,7 @@ interface AttachFlags {
   pull?: boolean;
   ttl?: number;
   controlHost?: string;
+  allowRemote?: boolean;
   controlPort?: number;
   logLevel?: 'info';
 }
@@ -30,7 +31,11 @@ export function registerAttachCommand(program: Command, io: CliIo): void {
     )
     .option('--pull', 'pull the model when it is missing')
     .option('--ttl <duration>', 'default lease TTL (ms, 30s, 5m)', parseDurationMs)
-    .option('--control-host <host>', 'control API interface (default 127.0.0.1)')
+    .option(
+      '--control-host <host>',
+      'control API interface (default 127.0.0.1; a non-loopback one needs --allow-remote)',
+    )
+    .option('--allow-remote', ALLOW_REMOTE_HELP)
     .option('--control-port <port>', 'control API port', parsePort)
     .option('--log-level <level>', 'trace|debug|info|warn|error|silent')
     .action(async (flags: AttachFlags, command: Command) => {
@@ -56,7 +61,8 @@ export function registerAttachCommand(program: Command, io: CliIo): void {
       await runForeground(
         loaded,
         {
-          ...(flags.controlHost ? { host: flags.controlHost } : {}),
+          ...(flags.controlHost ? { host: flags.controlHost, hostFlag: '--control-host' } : {}),
+          ...(flags.allowRemote ? { allowRemote: true } : {}),
           ...(flags.controlPort === undefined ? {} : { port: flags.controlPort }),
           ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
         },

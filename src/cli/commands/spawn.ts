@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { parseConfigObject } from '../../config/load-config.js';
 import type { CliIo } from '../cli-context.js';
 import { parseDurationMs, parsePort, parsePositiveInt } from '../parse-options.js';
-import { runForeground } from '../run-foreground.js';
+import { ALLOW_REMOTE_HELP, runForeground } from '../run-foreground.js';
 
 interface SpawnFlags {
   model: string;
@@ -16,6 +16,7 @@ interface SpawnFlags {
   ttl?: number;
   idle?: number;
   controlHost?: string;
+  allowRemote?: boolean;
   controlPort?: number;
   logLevel?: 'info';
 }
@@ -38,7 +39,11 @@ export function registerSpawnCommand(program: Command, io: CliIo): void {
     )
     .option('--ttl <duration>', 'default lease TTL (ms, 30s, 5m)', parseDurationMs)
     .option('--idle <duration>', 'stop after this long without leases', parseDurationMs)
-    .option('--control-host <host>', 'control API interface (default 127.0.0.1)')
+    .option(
+      '--control-host <host>',
+      'control API interface (default 127.0.0.1; a non-loopback one needs --allow-remote)',
+    )
+    .option('--allow-remote', ALLOW_REMOTE_HELP)
     .option('--control-port <port>', 'control API port', parsePort)
     .option('--log-level <level>', 'trace|debug|info|warn|error|silent')
     .action(async (flags: SpawnFlags, command: Command) => {
@@ -72,7 +77,8 @@ export function registerSpawnCommand(program: Command, io: CliIo): void {
       await runForeground(
         loaded,
         {
-          ...(flags.controlHost ? { host: flags.controlHost } : {}),
+          ...(flags.controlHost ? { host: flags.controlHost, hostFlag: '--control-host' } : {}),
+          ...(flags.allowRemote ? { allowRemote: true } : {}),
           ...(flags.controlPort === undefined ? {} : { port: flags.controlPort }),
           ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
         },

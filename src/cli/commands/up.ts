@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { loadConfigFile, parseConfigObject } from '../../config/load-config.js';
 import type { CliIo } from '../cli-context.js';
 import { parsePort } from '../parse-options.js';
-import { runForeground } from '../run-foreground.js';
+import { ALLOW_REMOTE_HELP, runForeground } from '../run-foreground.js';
 
 /** `shic up [config]`: the foreground daemon. */
 export function registerUpCommand(program: Command, io: CliIo): void {
@@ -12,7 +12,11 @@ export function registerUpCommand(program: Command, io: CliIo): void {
     .command('up')
     .description('run the kernel and its control API in the foreground, starting the eager deployments')
     .argument('[config]', 'config file (default: ./shic.yaml when it exists, else no deployments)')
-    .option('--host <host>', 'control API interface (default 127.0.0.1; anything else prints a warning)')
+    .option(
+      '--host <host>',
+      'control API interface (default 127.0.0.1; a non-loopback one needs --allow-remote)',
+    )
+    .option('--allow-remote', ALLOW_REMOTE_HELP)
     .option('--port <port>', 'control API port (0 = pick a free one)', parsePort)
     .option('--log-level <level>', 'trace|debug|info|warn|error|silent')
     .action(async (configPath: string | undefined, opts, command: Command) => {
