@@ -1,5 +1,5 @@
 // Shared helpers for lifecycle and kernel tests: a kernel per test with the stand-in backends, an event
-// recorder, condition polling with generous deadlines (never fixed sleeps), and /proc liveness checks.
+// recorder, condition polling (re-exported from wait-until.ts), and /proc liveness checks.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,19 +8,7 @@ import type { Kernel } from '../../src/kernel/kernel.js';
 import type { KernelEvent, KernelEventName } from '../../src/telemetry/kernel-events.js';
 import { createStandInBackend } from './stand-in-backend.js';
 
-/** Polls `condition` every `intervalMs` until it is truthy or `timeoutMs` passes (then throws `message`). */
-export async function waitUntil<T>(
-  condition: () => T | Promise<T>,
-  { timeoutMs = 20_000, intervalMs = 20, message = 'condition' } = {},
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await condition();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+export { waitUntil } from './wait-until.js';
 
 /** True while `pid` runs (a zombie counts as gone). */
 export function isAlive(pid: number): boolean {

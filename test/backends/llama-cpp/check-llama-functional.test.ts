@@ -2,9 +2,9 @@ import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLlamaFunctional, createLlamaCppBackend } from '../../../backends/llama-cpp/index.js';
 import { realLlamaServer } from '../../support/llama-fixture.js';
+import { waitUntil } from '../../support/wait-until.js';
 import { type LlamaServerProcess, startLlamaServer } from './llama-server-process.js';
 import { probeContext, targetFor } from './llama-test-target.js';
-import { waitUntil } from './wait-until.js';
 
 let server: LlamaServerProcess;
 let port: number;
@@ -16,7 +16,7 @@ beforeAll(async () => {
   const backend = createLlamaCppBackend();
   const target = await targetFor(backend, { bootSpec: { model: modelPath, port, apiKey: 'sk-f' } });
   await waitUntil(async () => (await backend.probeReadiness(target, probeContext())).status === 'ready', {
-    what: 'llama-server readiness',
+    message: 'llama-server readiness',
   });
 });
 afterAll(async () => {

@@ -2,9 +2,9 @@ import getPort from 'get-port';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLlamaCppBackend } from '../../../backends/llama-cpp/index.js';
 import { realLlamaServer } from '../../support/llama-fixture.js';
+import { waitUntil } from '../../support/wait-until.js';
 import { startLlamaServer, startLlamaStandIn } from './llama-server-process.js';
 import { probeContext, targetFor } from './llama-test-target.js';
-import { waitUntil } from './wait-until.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -35,7 +35,7 @@ describe('checkLlamaHealth', () => {
         const health = await backend.checkHealth(target, probeContext());
         return health.status === 'healthy' ? health : undefined;
       },
-      { what: 'healthy llama-server' },
+      { message: 'healthy llama-server' },
     );
     expect(healthy.detail).toBe('GET /health: ok');
 

@@ -3,8 +3,8 @@ import getPort from 'get-port';
 import type { ProcessEventVerdict } from 'self-hosted-inference-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { interpretLlamaServerOutput } from '../../../backends/llama-cpp/index.js';
+import { waitUntil } from '../../support/wait-until.js';
 import { startLlamaServer } from './llama-server-process.js';
-import { waitUntil } from './wait-until.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -20,7 +20,7 @@ describe('interpretLlamaServerOutput', () => {
   it('reads load progress and a ready hint from the real llama-server output', async () => {
     const server = await startLlamaServer();
     cleanups.push(server.kill);
-    await waitUntil(() => verdicts(server.lines).some((v) => v.ready), { what: 'a ready line' });
+    await waitUntil(() => verdicts(server.lines).some((v) => v.ready), { message: 'a ready line' });
     const seen = verdicts(server.lines);
     expect(seen.some((v) => v.progress?.message.startsWith('loading model'))).toBe(true);
     expect(seen.some((v) => v.addressInUse)).toBe(false);
@@ -34,7 +34,7 @@ describe('interpretLlamaServerOutput', () => {
     const server = await startLlamaServer([], {}, port);
     cleanups.push(server.kill);
     await waitUntil(() => verdicts(server.lines).some((v) => v.addressInUse), {
-      what: 'a bind failure line',
+      message: 'a bind failure line',
     });
     expect((await server.child).exitCode).not.toBe(0);
   });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { type ConsumerManifestInput, KernelError } from 'self-hosted-inference-core';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../support/wait-until.js';
 import {
   type KernelHarness,
   openaiClientFor,
@@ -10,7 +11,6 @@ import {
   startKernelHarness,
   wireHeaders,
 } from './kernel-harness.js';
-import { waitUntil } from './wait-until.js';
 
 let h: KernelHarness;
 beforeEach(async () => {
@@ -105,10 +105,10 @@ describe('llama-cpp backend on a real llama-server', () => {
     expect(h.kernel.releaseLease(lease.leaseRef)).toBe(true);
     const stopped = await waitUntil(
       () => h.events.find((e) => e.type === 'instance.stopped' && e.instanceId === endpoint.healthRef),
-      { what: 'the idle instance to stop' },
+      { message: 'the idle instance to stop' },
     );
     expect(stopped).toMatchObject({ reason: 'idle' });
-    await waitUntil(() => !processAlive(pid), { what: `llama-server pid ${pid} to exit` });
+    await waitUntil(() => !processAlive(pid), { message: `llama-server pid ${pid} to exit` });
     expect(h.events.map((e) => e.type)).toEqual(
       expect.arrayContaining(['instance.spawned', 'instance.ready', 'lease.acquired', 'lease.released']),
     );
@@ -135,7 +135,7 @@ describe('llama-cpp backend on a real llama-server', () => {
     process.kill(oldPid, 'SIGKILL');
 
     const revoked = await waitUntil(() => h.events.find((e) => e.type === 'lease.revoked'), {
-      what: 'the lease to be revoked',
+      message: 'the lease to be revoked',
     });
     expect(revoked).toMatchObject({ leaseRef: first.lease.leaseRef, instanceId });
     expect(h.kernel.releaseLease(first.lease.leaseRef)).toBe(false);
@@ -144,7 +144,7 @@ describe('llama-cpp backend on a real llama-server', () => {
         const s = h.kernel.lookupInstance(instanceId);
         return s?.state === 'ready' && s.pid !== oldPid;
       },
-      { what: 'the restarted llama-server to be ready' },
+      { message: 'the restarted llama-server to be ready' },
     );
     expect(h.kernel.lookupInstance(instanceId)?.restarts).toBe(1);
 

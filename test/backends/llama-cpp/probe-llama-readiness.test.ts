@@ -2,9 +2,9 @@ import getPort from 'get-port';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLlamaCppBackend } from '../../../backends/llama-cpp/index.js';
 import { realLlamaServer } from '../../support/llama-fixture.js';
+import { waitUntil } from '../../support/wait-until.js';
 import { type LlamaServerProcess, startLlamaServer, startLlamaStandIn } from './llama-server-process.js';
 import { probeContext, targetFor } from './llama-test-target.js';
-import { waitUntil } from './wait-until.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -35,7 +35,7 @@ describe('probeLlamaReadiness', () => {
         seen.add(result.status);
         return result.status === 'ready';
       },
-      { what: 'llama-server readiness' },
+      { message: 'llama-server readiness' },
     );
     expect([...seen].every((s) => s === 'pending' || s === 'ready')).toBe(true);
   });
@@ -49,7 +49,7 @@ describe('probeLlamaReadiness', () => {
     });
     await start(['--api-prefix', '/llm'], { LLAMA_API_KEY: 'sk-probe' }, port);
     await waitUntil(async () => (await backend.probeReadiness(target, probeContext())).status === 'ready', {
-      what: 'keyed llama-server readiness',
+      message: 'keyed llama-server readiness',
     });
   });
 

@@ -12,7 +12,7 @@ import {
 } from 'self-hosted-inference-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMlxBackend, MLX_MANIFEST } from '../../../backends/mlx/index.js';
-import { waitUntil } from '../ollama/wait-until.js';
+import { waitUntil } from '../../support/wait-until.js';
 import { MLX_STAND_IN, mlxStandInLog, startMlxStandIn } from './mlx-stand-in-process.js';
 
 const silent = pino({ level: 'silent' });
@@ -152,7 +152,7 @@ describe('createMlxBackend', () => {
     expect((await backend.checkHealth(target, probeContext())).status).toBe('healthy');
 
     await waitUntil(async () => (await backend.probeReadiness(target, probeContext())).status === 'ready', {
-      what: 'the stand-in model to load',
+      message: 'the stand-in model to load',
     });
     const log = await mlxStandInLog(standIn.origin);
     const completions = log.requests.filter((r) => r.path === '/v1/completions');
@@ -174,7 +174,7 @@ describe('createMlxBackend', () => {
         const result = await backend.checkFunctional!(target, probeContext());
         return result.status === 'degraded' ? result : undefined;
       },
-      { what: 'the functional check to fail' },
+      { message: 'the functional check to fail' },
     );
     expect(degraded.detail).toContain('HTTP 500');
     expect((await backend.checkHealth(target, probeContext())).status).toBe('healthy');

@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import getPort from 'get-port';
-import { waitUntil } from '../ollama/wait-until.js';
+import { waitUntil } from '../../support/wait-until.js';
 
 export const MLX_STAND_IN = fileURLToPath(new URL('../../fixtures/mlx-stand-in.mjs', import.meta.url));
 
@@ -35,7 +35,7 @@ export async function startMlxStandIn(
         (r) => r.ok,
         () => false,
       ),
-    { what: 'the mlx stand-in' },
+    { message: 'the mlx stand-in' },
   );
   return {
     origin,

@@ -5,8 +5,8 @@ import getPort from 'get-port';
 import { createOllamaBackend } from 'self-hosted-inference-core/ollama';
 import { describeBackendConformance } from 'self-hosted-inference-core/testing';
 import { realLlamaServer } from '../../support/llama-fixture.js';
+import { waitUntil } from '../../support/wait-until.js';
 import { type OllamaStandIn, startOllamaStandIn } from './ollama-stand-in-process.js';
-import { waitUntil } from './wait-until.js';
 
 const API_KEY = 'sk-ollama-conformance-3e8a57';
 let llama: ResultPromise | undefined;
@@ -31,7 +31,7 @@ describeBackendConformance(() => createOllamaBackend(), {
         ),
       {
         timeoutMs: 60_000,
-        what: 'llama-server /health',
+        message: 'llama-server /health',
       },
     );
     standIn = await startOllamaStandIn(['--models', 'tiny', '--upstream', upstream, '--api-key', API_KEY]);

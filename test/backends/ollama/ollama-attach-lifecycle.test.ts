@@ -11,8 +11,8 @@ import { createKernel, exposeSecret, type Kernel, type ProgressReport } from 'se
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOllamaBackend } from '../../../backends/ollama/index.js';
 import { realLlamaServer } from '../../support/llama-fixture.js';
+import { waitUntil } from '../../support/wait-until.js';
 import { type OllamaStandIn, startOllamaStandIn } from './ollama-stand-in-process.js';
-import { waitUntil } from './wait-until.js';
 
 const SECRET = 'sk-ollama-secret-7f3a9c';
 let llama: ResultPromise | undefined;
@@ -51,7 +51,7 @@ beforeAll(async () => {
       ),
     {
       timeoutMs: 60_000,
-      what: 'llama-server /health',
+      message: 'llama-server /health',
     },
   );
   stateDir = await mkdtemp(join(tmpdir(), 'ollama-lifecycle-'));
@@ -207,7 +207,7 @@ describe('createOllamaBackend with the kernel', () => {
       method: 'POST',
       body: JSON.stringify({ model: 'tiny', keep_alive: 0 }),
     });
-    await waitUntil(() => snap().state === 'degraded', { what: 'degraded after unload' });
+    await waitUntil(() => snap().state === 'degraded', { message: 'degraded after unload' });
     expect(snap()).toMatchObject({ health: 'degraded', healthDetail: 'model installed but not loaded' });
 
     await fetch(`${daemon.url}/api/generate`, {
@@ -215,16 +215,18 @@ describe('createOllamaBackend with the kernel', () => {
       body: JSON.stringify({ model: 'tiny', keep_alive: -1 }),
     });
     await waitUntil(() => snap().state === 'ready' && snap().health === 'healthy', {
-      what: 'recovery after load',
+      message: 'recovery after load',
     });
 
     await daemon.kill();
     await waitUntil(() => snap().health === 'unavailable' && snap().state === 'degraded', {
-      what: 'daemon loss',
+      message: 'daemon loss',
     });
     expect(snap().state).not.toBe('stopped');
 
     await standIn(flags);
-    await waitUntil(() => snap().state === 'ready' && snap().health === 'healthy', { what: 'daemon back' });
+    await waitUntil(() => snap().state === 'ready' && snap().health === 'healthy', {
+      message: 'daemon back',
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OllamaPullTracker } from '../../../backends/ollama/index.js';
+import { waitUntil } from '../../support/wait-until.js';
 import { type OllamaStandIn, startOllamaStandIn } from './ollama-stand-in-process.js';
-import { waitUntil } from './wait-until.js';
 
 let standIn: OllamaStandIn | undefined;
 afterEach(async () => {
@@ -16,7 +16,7 @@ describe('OllamaPullTracker', () => {
     const conn = { rootUrl: standIn.url, headers: {} };
     const first = tracker.start('i-1', conn, 'm', () => {});
     expect(tracker.start('i-1', conn, 'm', () => {})).toBe(first);
-    await waitUntil(() => first.state === 'succeeded', { what: 'the pull to finish' });
+    await waitUntil(() => first.state === 'succeeded', { message: 'the pull to finish' });
     expect((await standIn.requests()).filter((r) => r.path === '/api/pull')).toHaveLength(1);
   });
 
@@ -24,7 +24,7 @@ describe('OllamaPullTracker', () => {
     standIn = await startOllamaStandIn(['--pull-steps', '400', '--pull-step-ms', '25']);
     const tracker = new OllamaPullTracker({ abandonAfterMs: 200 });
     const pull = tracker.start('i-1', { rootUrl: standIn.url, headers: {} }, 'big-model', () => {});
-    await waitUntil(() => pull.state === 'failed', { what: 'the abandoned pull to stop' });
+    await waitUntil(() => pull.state === 'failed', { message: 'the abandoned pull to stop' });
     expect(pull.error?.name).toBe('AbortError');
     const installed = await (await fetch(`${standIn.url}/api/tags`)).json();
     expect(installed).toEqual({ models: [] });
@@ -36,6 +36,6 @@ describe('OllamaPullTracker', () => {
     const pull = tracker.start('i-1', { rootUrl: standIn.url, headers: {} }, 'big-model', () => {});
     tracker.cancel('i-1');
     expect(tracker.get('i-1')).toBeUndefined();
-    await waitUntil(() => pull.state === 'failed', { what: 'the cancelled pull to stop' });
+    await waitUntil(() => pull.state === 'failed', { message: 'the cancelled pull to stop' });
   });
 });

@@ -1,9 +1,9 @@
 import type { ProgressReport, ReadinessResult } from 'self-hosted-inference-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOllamaBackend } from '../../../backends/ollama/index.js';
+import { waitUntil } from '../../support/wait-until.js';
 import { type OllamaStandIn, startOllamaStandIn } from './ollama-stand-in-process.js';
 import { probeContext, targetFor } from './ollama-test-target.js';
-import { waitUntil } from './wait-until.js';
 
 let standIn: OllamaStandIn | undefined;
 afterEach(async () => {
@@ -61,7 +61,7 @@ describe('probeOllamaReadiness', () => {
         results.push(result);
         return result.status === 'ready';
       },
-      { what: 'the pulled model to be ready' },
+      { message: 'the pulled model to be ready' },
     );
     expect(results[0]).toMatchObject({ status: 'pending', detail: 'pulling fresh-model' });
     const pulls = (await standIn.requests()).filter((r) => r.path === '/api/pull');
@@ -85,7 +85,7 @@ describe('probeOllamaReadiness', () => {
         result = await backend.probeReadiness(target, probeContext());
         return result.status !== 'pending';
       },
-      { what: 'the failed pull to surface' },
+      { message: 'the failed pull to surface' },
     );
     expect(result).toMatchObject({ status: 'failed', error: { code: 'model_not_found' } });
     expect((result as { error: Error }).error.message).toContain('file does not exist');

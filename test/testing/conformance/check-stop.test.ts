@@ -9,7 +9,7 @@ import {
   findMarkedProcesses,
 } from 'self-hosted-inference-core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitUntil } from '../../backends/ollama/wait-until.js';
+import { waitUntil } from '../../support/wait-until.js';
 import { conformanceTestBackend, STAND_IN_SERVER } from './conformance-test-backend.js';
 import { rejection, withRun } from './run-with.js';
 
@@ -18,7 +18,9 @@ const markers: string[] = [];
 afterEach(async () => {
   for (const marker of markers.splice(0)) {
     for (const { pid } of findMarkedProcesses(marker)) process.kill(pid, 'SIGKILL');
-    await waitUntil(() => findMarkedProcesses(marker).length === 0, { what: `escapees of ${marker} to die` });
+    await waitUntil(() => findMarkedProcesses(marker).length === 0, {
+      message: `escapees of ${marker} to die`,
+    });
   }
 });
 
@@ -40,7 +42,7 @@ describe('checkStopLeavesNoProcess', () => {
       // The server's argv carries the marker too; the escapee is the `node -e` one.
       const escapee = await waitUntil(
         () => findMarkedProcesses(marker).find((p) => p.command.includes(' -e ')),
-        { what: 'the escaped grandchild' },
+        { message: 'the escaped grandchild' },
       );
       const error = await rejection(checkStopLeavesNoProcess(run));
       expect(error).toBeInstanceOf(ConformanceViolation);
@@ -77,7 +79,7 @@ describe('checkStopLeavesDaemonAlive', () => {
           (r) => r.ok,
           () => false,
         ),
-      { what: 'the stand-in daemon' },
+      { message: 'the stand-in daemon' },
     );
     return url;
   }

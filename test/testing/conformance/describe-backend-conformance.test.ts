@@ -3,7 +3,7 @@ import { execa, type ResultPromise } from 'execa';
 import getPort from 'get-port';
 import { CONFORMANCE_RULES, describeBackendConformance } from 'self-hosted-inference-core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../../backends/ollama/wait-until.js';
+import { waitUntil } from '../../support/wait-until.js';
 import { conformanceTestBackend, STAND_IN_SERVER } from './conformance-test-backend.js';
 
 describeBackendConformance(() => conformanceTestBackend(), {
@@ -33,7 +33,7 @@ describeBackendConformance(() => conformanceTestBackend({ kind: 'attached' }), {
           (r) => r.ok,
           () => false,
         ),
-      { what: 'the stand-in daemon' },
+      { message: 'the stand-in daemon' },
     );
     return { spec: { backend: 'conformance-attached', backendOptions: { url } } };
   },
