@@ -1,7 +1,6 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import path from 'node:path';
+import { statSync } from 'node:fs';
 import { execa } from 'execa';
-import { BinaryNotFoundError } from 'self-hosted-inference-core';
+import { BinaryNotFoundError, KernelError, resolveCommand } from 'self-hosted-inference-core';
 
 /** A llama-server binary that was found and ran `--version`. */
 export interface CheckedLlamaServer {
@@ -17,21 +16,12 @@ const FIX =
 // Warm starts must not pay for a `--version` run: keyed by path, mtime and size, so a rebuilt binary is re-checked.
 const versionCache = new Map<string, Promise<string>>();
 
-function fileInfo(file: string): { isFile: boolean; key: string } | undefined {
+function cacheKey(file: string): string {
   try {
     const info = statSync(file);
-    return { isFile: info.isFile(), key: `${file}\0${info.mtimeMs}\0${info.size}` };
+    return `${file}\0${info.mtimeMs}\0${info.size}`;
   } catch {
-    return undefined;
-  }
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
+    return file;
   }
 }
 
@@ -39,30 +29,26 @@ function notFound(message: string, file: string, details: Record<string, unknown
   throw new BinaryNotFoundError(`${message} ${FIX}`, { backend: 'llama-cpp', path: file, details });
 }
 
-/** Finds the file a spawn of `binary` would run: a path (contains `/`), or a name searched on `PATH`. */
+/**
+ * Finds the file a spawn of `binary` would run: a path (contains `/`), or a name searched on `PATH`
+ * (the kernel's `resolveCommand`, with the llama.cpp fixes added to its error).
+ * @throws BinaryNotFoundError (`binary_not_found`) naming the path when it is missing or not executable.
+ */
 export function resolveLlamaServerBinary(
   binary: string,
   envPath: string | undefined = process.env.PATH,
 ): string {
-  if (binary.includes('/')) {
-    const file = path.resolve(binary);
-    const info = fileInfo(file);
-    if (!info?.isFile)
-      notFound(`llama-server binary ${file} does not exist or is not a file.`, file, { binary });
-    if (!isExecutable(file)) {
-      notFound(`llama-server binary ${file} is not executable (chmod +x ${file}).`, file, {
-        binary,
-        reason: 'not_executable',
-      });
-    }
-    return file;
+  try {
+    return resolveCommand(binary, { PATH: envPath }).path;
+  } catch (error) {
+    if (!KernelError.isInstance(error)) throw error;
+    throw new BinaryNotFoundError(`${error.message} ${FIX}`, {
+      backend: 'llama-cpp',
+      ...(error.path ? { path: error.path } : {}),
+      details: { ...error.details, binary },
+      cause: error,
+    });
   }
-  const dirs = (envPath ?? '').split(path.delimiter).filter((d) => d !== '');
-  for (const dir of dirs) {
-    const file = path.resolve(dir, binary);
-    if (fileInfo(file)?.isFile && isExecutable(file)) return file;
-  }
-  return notFound(`"${binary}" was not found on PATH.`, binary, { binary, searched: dirs });
 }
 
 async function runVersion(file: string, timeoutMs: number): Promise<string> {
@@ -95,7 +81,7 @@ export async function checkLlamaServerBinary(
   options: { envPath?: string | undefined; timeoutMs?: number } = {},
 ): Promise<CheckedLlamaServer> {
   const file = resolveLlamaServerBinary(binary, 'envPath' in options ? options.envPath : process.env.PATH);
-  const key = fileInfo(file)?.key ?? file;
+  const key = cacheKey(file);
   let version = versionCache.get(key);
   if (!version) {
     version = runVersion(file, options.timeoutMs ?? 10_000);
