@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import pino from 'pino';
 import { SpawnFailedError } from '../errors/error-catalog.js';
+import { createOwnerMarker } from './owner-marker.js';
 import { clockTicksPerSecond, readProcessStartTime } from './proc-info.js';
 
 /** Options of {@link OrphanWatchdog}. */
@@ -37,11 +38,19 @@ type WatchdogChild = ReturnType<typeof launchWatchdog>;
  * runs then). One small Node process per kernel, in its own process group, holds the read end of a pipe
  * whose write end only the kernel has; the kernel writes `watch <pgid> <startTime>` / `unwatch <pgid>`
  * lines. When the pipe reaches EOF — the kernel died, however — the watchdog SIGTERMs every watched group,
- * waits `graceMs`, SIGKILLs survivors whose start time still matches, and exits.
+ * waits `graceMs`, SIGKILLs survivors whose start time still matches, and exits. It also kills every process
+ * whose environment carries this watchdog's {@link OrphanWatchdog.ownerMarker} (Linux, `/proc/<pid>/environ`):
+ * that covers a server exec'd right before a SIGKILL, before its `watch` line could be written.
  * Its handles are unref'd: it never keeps the kernel's event loop alive.
  */
 export class OrphanWatchdog {
   readonly graceMs: number;
+  /**
+   * `SHIC_OWNER` value (`<kernelPid>:<kernelStartTime>:<tag>`) that `spawnProcess` puts in the environment of
+   * every process it starts under this watchdog; unique per watchdog, so closing one kernel never touches
+   * another kernel's processes in the same Node process.
+   */
+  readonly ownerMarker: string;
   readonly #logger: pino.Logger;
   #child: WatchdogChild | undefined;
   #starting: Promise<void> | undefined;
@@ -51,6 +60,7 @@ export class OrphanWatchdog {
 
   constructor(options: OrphanWatchdogOptions = {}) {
     this.graceMs = options.graceMs ?? 3000;
+    this.ownerMarker = createOwnerMarker();
     this.#logger = options.logger ?? pino({ level: 'silent' });
   }
 
@@ -94,6 +104,8 @@ export class OrphanWatchdog {
       String(this.graceMs),
       '--clk-tck',
       String(clockTicksPerSecond()),
+      '--owner',
+      this.ownerMarker,
     ]);
     if (child.pid === undefined) {
       const result = await child;
@@ -158,8 +170,8 @@ export class OrphanWatchdog {
   }
 
   /**
-   * Ends the watchdog: closes the pipe, which makes it stop any group still watched (there should be none
-   * after the kernel stopped its instances) and exit. Waits for it up to `graceMs` + 2 s. Idempotent.
+   * Ends the watchdog: closes the pipe, which makes it stop any group still watched and any process still
+   * carrying its owner marker (there should be none after the kernel stopped its instances) and exit. Waits for it up to `graceMs` + 2 s. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { listGroupMembers, readProcessCmdline, readProcessStartTime, sameStartTime } from './proc-info.js';
 import { terminateGroup } from './process-group.js';
+import { reapOrphans } from './reap-orphans.js';
 
 /** What the kernel remembers about a process it spawned, to find it again after a crash. */
 export interface ProcessRecord {
@@ -31,6 +32,12 @@ export type ProcessRecordInput = Omit<ProcessRecord, 'kernelPid' | 'kernelStartT
 export interface ReapOptions {
   /** Grace between SIGTERM and SIGKILL per stale group, ms. @default 5000 */
   graceMs?: number;
+  /**
+   * Also kill unrecorded processes whose owner marker (`SHIC_OWNER`) names a dead kernel (Linux: scans
+   * `/proc/<pid>/environ`), e.g. a server exec'd just before a SIGKILL that left no time to record it.
+   * @default true
+   */
+  scanOwners?: boolean;
 }
 
 let ownStartTime: number | null | undefined;
@@ -126,8 +133,10 @@ export class ProcessRecords {
    * Run at kernel start: kills (group SIGTERM, then SIGKILL after `graceMs`) recorded processes that still
    * run and match their record (same start time and command line), and removes records of processes that
    * are gone or do not match (their pid was reused: they are never signalled). Records of a kernel that is
-   * still alive — this one or another on the same stateDir — are left alone.
-   * @returns pids killed, and pids left alone although alive (owned by a live kernel, or not matching).
+   * still alive — this one or another on the same stateDir — are left alone. Then (unless `scanOwners` is
+   * false) kills any process whose owner marker names a dead kernel, recorded or not (see `reapOrphans`).
+   * @returns pids killed (recorded ones and marked orphans), and pids left alone although alive (owned by a
+   *   live kernel, or not matching).
    */
   async reapStale(
     logger: pino.Logger = pino({ level: 'silent' }),
@@ -163,6 +172,10 @@ export class ProcessRecords {
         skipped.push(record.pid);
       }
       this.remove(record.pid);
+    }
+    if (options.scanOwners !== false) {
+      for (const pid of await reapOrphans({ logger, graceMs: options.graceMs ?? 5000 }))
+        if (!killed.includes(pid)) killed.push(pid);
     }
     return { killed, skipped };
   }

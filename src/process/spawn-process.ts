@@ -6,6 +6,7 @@ import { LineSplitter } from './line-splitter.js';
 import { LogRing } from './log-ring.js';
 import { ManagedChildProcess } from './managed-child-process.js';
 import type { OrphanWatchdog } from './orphan-watchdog.js';
+import { createOwnerMarker, OWNER_ENV } from './owner-marker.js';
 import { readProcessStartTime } from './proc-info.js';
 import type { ProcessRecords } from './process-records.js';
 import { resolveCommand } from './resolve-command.js';
@@ -111,31 +112,39 @@ function validateArgs(command: string, args: unknown): void {
   }
 }
 
-/**
- * Starts a program in its own process group (no shell), streams its output line by line into a ring, the
- * logger and `onLine`, and registers it with the watchdog, the records and the exit safety net, so it
- * cannot outlive the kernel. Everything is checked before anything is spawned.
- * @throws BinaryNotFoundError (`binary_not_found`) when the command is missing or not executable.
- * @throws SpawnFailedError (`spawn_failed`) when `cwd` is missing or not a directory, `args` is not a string
- *   array, or the operating system refuses to start the program (`cause` holds the spawn error).
- */
-// The child's whole environment: the kernel's, minus `unset`, plus the plan's own variables.
-function childEnv(env: Record<string, string>, unset: string[]): Record<string, string> {
+let processOwnerMarker: string | undefined;
+
+// The child's whole environment: the kernel's, minus `unset`, plus the plan's own variables, plus the owner
+// marker (last, so no plan can forge it) that lets a watchdog or the next kernel find it after a crash.
+function childEnv(env: Record<string, string>, unset: string[], owner: string): Record<string, string> {
   const merged: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (value !== undefined && !unset.includes(name)) merged[name] = value;
   }
-  return Object.assign(merged, env);
+  return Object.assign(merged, env, { [OWNER_ENV]: owner });
 }
 
+/**
+ * Starts a program in its own process group (no shell), streams its output line by line into a ring, the
+ * logger and `onLine`, and registers it with the watchdog, the records and the exit safety net, so it
+ * cannot outlive the kernel. Its environment carries `SHIC_OWNER=<kernelPid>:<kernelStartTime>:<tag>` (the
+ * watchdog's marker), inherited by its descendants, so a kernel killed between the exec and the record
+ * still leaves nothing behind. Everything is checked before anything is spawned.
+ * @throws BinaryNotFoundError (`binary_not_found`) when the command is missing or not executable.
+ * @throws SpawnFailedError (`spawn_failed`) when `cwd` is missing or not a directory, `args` is not a string
+ *   array, or the operating system refuses to start the program (`cause` holds the spawn error).
+ */
 export async function spawnProcess(options: SpawnOptions): Promise<ManagedProcess> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const { instanceId } = options;
   validateArgs(options.command, options.args);
   const cwd = validateCwd(options.cwd);
-  const env = childEnv(options.env ?? {}, options.unsetEnv ?? []);
+  processOwnerMarker ??= createOwnerMarker('process');
+  const owner = options.watchdog?.ownerMarker ?? processOwnerMarker;
+  const env = childEnv(options.env ?? {}, options.unsetEnv ?? [], owner);
   const resolved = resolveCommand(options.command, env, cwd);
-  // Start the watchdog first so there is no moment where the child runs unwatched.
+  // Start the watchdog first so there is no moment where the child runs unwatched: even before its `watch`
+  // line, the watchdog finds it by the owner marker in its environment.
   await options.watchdog?.start();
 
   const subprocess = execa(resolved.path, options.args, {

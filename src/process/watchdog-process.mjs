@@ -1,9 +1,10 @@
 // Orphan watchdog: one per kernel, in its own process group, reading commands from a pipe on stdin.
 // When the pipe reaches EOF (the kernel exited, crashed or was SIGKILLed, or closed it), every watched
-// process group is SIGTERMed, given --grace-ms to exit, and SIGKILLed if still there. Plain Node ESM with
-// no dependencies so it runs under `node` without a build step.
+// process group — and every process whose environment carries SHIC_OWNER=<--owner> (Linux: /proc/*/environ),
+// which covers a server exec'd before its "watch" line was written — is SIGTERMed, given --grace-ms to exit,
+// and SIGKILLed if still there. Plain Node ESM with no dependencies so it runs under `node` without a build.
 //   stdin lines: "watch <pgid> <startTimeMs>" | "unwatch <pgid>"
-//   args: --kernel-pid N --grace-ms N --clk-tck N
+//   args: --kernel-pid N --grace-ms N --clk-tck N [--owner <kernelPid>:<kernelStartTime>:<tag>]
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -17,6 +18,8 @@ const kernelPid = argValue('--kernel-pid', 0);
 const graceMs = argValue('--grace-ms', 3000);
 const clkTck = argValue('--clk-tck', 100);
 const isLinux = process.platform === 'linux';
+const ownerIndex = args.indexOf('--owner');
+const owner = ownerIndex === -1 ? '' : (args[ownerIndex + 1] ?? '');
 
 /** pgid → start time of its leader (epoch ms). */
 const watched = new Map();
@@ -78,19 +81,66 @@ function signal(pgid, sig) {
   } catch {}
 }
 
+// Processes carrying this kernel's owner marker, read from /proc/<pid>/environ (another user's: EACCES,
+// skipped). The marker is unique to this watchdog, so no other kernel's process ever matches.
+function markedProcesses() {
+  if (!isLinux || owner === '') return [];
+  const needle = `SHIC_OWNER=${owner}`;
+  const found = [];
+  let names = [];
+  try {
+    names = readdirSync('/proc');
+  } catch {}
+  for (const name of names) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const pid = Number(name);
+    let environ;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+    } catch {
+      continue;
+    }
+    if (!environ.split('\0').includes(needle)) continue;
+    const fields = statFields(pid);
+    const started = startTime(pid);
+    if (!fields || started === null || fields[0] === 'Z' || fields[0] === 'X') continue;
+    found.push({ pid, pgid: Number(fields[2]), started });
+  }
+  return found;
+}
+
+function isSame(p) {
+  const now = startTime(p.pid);
+  const state = statFields(p.pid)?.[0];
+  return now !== null && Math.abs(now - p.started) <= 1000 && state !== 'Z' && state !== 'X';
+}
+
+// A leader gets its whole group signalled; any other marked process only itself. Start time checked first.
+function signalMarked(p, sig) {
+  if (!isSame(p)) return;
+  try {
+    process.kill(p.pgid === p.pid ? -p.pgid : p.pid, sig);
+  } catch {}
+}
+
 let reaping = false;
 async function reapAndExit() {
   if (reaping) return;
   reaping = true;
   const groups = [...watched].filter(([pgid, started]) => isOurs(pgid, started));
   for (const [pgid] of groups) signal(pgid, 'SIGTERM');
+  let marked = markedProcesses();
+  for (const p of marked) signalMarked(p, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   let left = groups;
-  while (left.length > 0 && Date.now() < deadline) {
+  while ((left.length > 0 || marked.length > 0) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 25));
     left = left.filter(([pgid]) => liveMembers(pgid) > 0);
+    marked = marked.filter(isSame);
   }
   for (const [pgid, started] of left) if (isOurs(pgid, started)) signal(pgid, 'SIGKILL');
+  // Scan again: also catches a child that was still between fork and exec at the first scan.
+  for (const p of markedProcesses()) signalMarked(p, 'SIGKILL');
   process.exit(0);
 }
 

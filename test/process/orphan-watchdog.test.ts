@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { OrphanWatchdog } from '../../src/process/orphan-watchdog.js';
+import { OWNER_ENV } from '../../src/process/owner-marker.js';
 import { readProcessStartTime } from '../../src/process/proc-info.js';
 import { type ManagedProcess, spawnProcess } from '../../src/process/spawn-process.js';
 import { runKernelChild } from './kernel-child-runner.js';
@@ -111,5 +112,56 @@ describe('OrphanWatchdog', () => {
     await watchdog.watch(pid, readProcessStartTime(pid)! - 3_600_000);
     await watchdog.close();
     expect(alive(pid)).toBe(true);
+  });
+
+  it('kills the processes carrying its owner marker it was never told to watch when the kernel dies', async () => {
+    const script = path.join(import.meta.dirname, 'marked-kernel.ts');
+    const kernel = execa(process.execPath, ['--import', 'tsx', script], { reject: false, buffer: false });
+    cleanups.push(async () => {
+      kernel.kill('SIGKILL');
+      await kernel;
+    });
+    const { marker, watchdogPid } = await new Promise<{ marker: string; watchdogPid: number }>((resolve) => {
+      let out = '';
+      kernel.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))));
+      });
+    });
+    cleanups.push(() => killQuietly(watchdogPid));
+    const start = (env: Record<string, string>) => {
+      const child = execa(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+        detached: true,
+        reject: false,
+        env,
+      });
+      cleanups.push(async () => {
+        killGroupQuietly(child.pid);
+        await child;
+      });
+      return child.pid!;
+    };
+    const marked = start({ [OWNER_ENV]: marker });
+    // Same kernel pid and start time, another tag: another kernel (watchdog) in that process.
+    const otherKernel = start({ [OWNER_ENV]: marker.replace(/:[^:]*$/, ':other') });
+    const unmarked = start({});
+    await waitUntil(() => [marked, otherKernel, unmarked].every(alive), 10_000, 'all started');
+    kernel.kill('SIGKILL');
+    await kernel;
+    await waitUntil(() => !alive(marked), 15_000, 'the marked process gone');
+    await waitUntil(() => !alive(watchdogPid), 10_000, 'watchdog exited');
+    expect(alive(otherKernel)).toBe(true);
+    expect(alive(unmarked)).toBe(true);
+  });
+
+  it("close() of one kernel's watchdog leaves another watchdog's processes in the same process alone", async () => {
+    const first = newWatchdog();
+    const second = newWatchdog();
+    expect(first.ownerMarker).not.toBe(second.ownerMarker);
+    const mine = await standIn(first);
+    const theirs = await standIn(second);
+    await first.close();
+    await mine.exited;
+    expect(alive(theirs.pid)).toBe(true);
   });
 });

@@ -19,6 +19,9 @@ afterEach(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const sleeperArgs = ['-e', 'setInterval(() => {}, 1000)'];
+// These cases are about records: the owner-marker scan (which would also reap orphans of other tests'
+// dead kernels running meanwhile) is covered by reap-orphans.test.ts.
+const RECORDS_ONLY = { scanOwners: false } as const;
 
 /** A live process the test owns, started detached like a spawned backend; killed after the test. */
 function startSleeper() {
@@ -82,7 +85,7 @@ describe('ProcessRecords', () => {
     await kernel.done;
     // Without a watchdog nothing stops them: they survive the kernel.
     expect([...pids, ...grandchildren].every(alive)).toBe(true);
-    const result = await new ProcessRecords(dir).reapStale();
+    const result = await new ProcessRecords(dir).reapStale(undefined, RECORDS_ONLY);
     expect(result.killed.sort()).toEqual([...pids].sort());
     expect(result.skipped).toEqual([]);
     await waitUntil(() => ![...pids, ...grandchildren].some(alive), 15_000, 'stale servers gone');
@@ -111,7 +114,7 @@ describe('ProcessRecords', () => {
       command: '/usr/bin/llama-server',
       args: ['--port', '1'],
     });
-    const result = await records.reapStale();
+    const result = await records.reapStale(undefined, RECORDS_ONLY);
     expect(result.killed).toEqual([]);
     expect(result.skipped.sort()).toEqual([reused.pid, otherCommand.pid].sort());
     expect(alive(reused.pid)).toBe(true);
@@ -132,7 +135,7 @@ describe('ProcessRecords', () => {
       kernelPid: deadKernel.pid,
       kernelStartTime: deadKernel.startTime,
     });
-    expect(await records.reapStale(undefined, { graceMs: 2000 })).toEqual({
+    expect(await records.reapStale(undefined, { ...RECORDS_ONLY, graceMs: 2000 })).toEqual({
       killed: [leftover.pid],
       skipped: [],
     });
@@ -149,7 +152,7 @@ describe('ProcessRecords', () => {
       command: process.execPath,
       args: sleeperArgs,
     });
-    expect(await records.reapStale()).toEqual({ killed: [], skipped: [mine.pid] });
+    expect(await records.reapStale(undefined, RECORDS_ONLY)).toEqual({ killed: [], skipped: [mine.pid] });
     expect(alive(mine.pid)).toBe(true);
     expect(records.list().map((r) => r.pid)).toEqual([mine.pid]);
   });
@@ -166,7 +169,7 @@ describe('ProcessRecords', () => {
       kernelPid: gone.pid,
       kernelStartTime: gone.startTime,
     });
-    expect(await records.reapStale()).toEqual({ killed: [], skipped: [] });
+    expect(await records.reapStale(undefined, RECORDS_ONLY)).toEqual({ killed: [], skipped: [] });
     expect(records.list()).toEqual([]);
   });
 });

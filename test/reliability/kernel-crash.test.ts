@@ -121,45 +121,68 @@ describe('kernel SIGKILLed during starts and leases', () => {
         message: `no orphan of round ${round} after the next kernel start`,
       }).catch(() => undefined);
       const orphans = survivors(marker, tree.serverGroups);
-      // Every server that outlived its watchdog should have a record so the next start can kill it. One
-      // without is the known spawn→record window (reproduced deterministically below): counted, not failed
-      // here; a stand-in caught in it dies of EPIPE on its first output line, so `orphans` stays strict.
+      // A server killed in the spawn→record window has no record: the owner marker in its environment is
+      // what lets the watchdog and the next start find it. Every server must have carried this kernel's
+      // marker (read from /proc, not from the kernel); one without it is the old orphan bug back.
       const leaders = leftBeforeRestart.filter((p) => p.argv.includes('stand-in-server.mjs --port'));
       const known = new Set([...recorded, ...reaped.map((pid) => `${pid}.json`)]);
-      const unrecorded = leaders.filter((p) => !known.has(`${p.pid}.json`));
+      const unrecorded = leaders.filter((p) => !recorded.includes(`${p.pid}.json`));
+      const unmarked = [...tree.serverOwners].filter(
+        ([, owner]) => owner === null || !owner.startsWith(`${c.child.pid}:`),
+      );
       report.push([
         `library round ${round} (${mode}, after ${killAfter} events)`,
         `${tree.serverGroups.size} server groups, ${seen} processes alive at crash, ${leftBeforeRestart.length} left for the next start (${recorded.length} records), reaped ${reaped.length}, orphans ${orphans.length}` +
           (unrecorded.length > 0
-            ? `, KNOWN BUG: ${unrecorded.length} unrecorded (killed in the spawn→record window)`
+            ? `, ${unrecorded.length} unrecorded (spawn→record window; ${unrecorded.filter((p) => known.has(`${p.pid}.json`)).length} reaped by owner marker)`
             : ''),
       ]);
+      expect(unmarked).toEqual([]);
       expect(orphans).toEqual([]);
       expect(recordFiles(stateDir)).toEqual([]);
     }
   });
 });
 
-describe('kernel SIGKILLed between a spawn and its process record (KNOWN BUG, see guides/reliability.md)', () => {
-  // `it.fails`: this passes while the bug exists; once spawnProcess protects a child from its first
-  // instruction (e.g. an intent record written before the spawn), drop `.fails`.
-  it.fails('leaves no orphan when the kernel dies right after exec, before the record is written', async () => {
+describe('kernel SIGKILLed between a spawn and its process record', () => {
+  // Once a bug (guides/reliability.md): a server exec'd right before a SIGKILL had no record and no `watch`
+  // line, so nothing ever killed it. Every spawned process now carries SHIC_OWNER=<kernel pid:start:tag> in
+  // its environment; the watchdog and the next kernel start find it there.
+  async function killInWindow(name: string, flags: string[]): Promise<{ marker: string; stateDir: string }> {
     const marker = `window-${randomBytes(6).toString('hex')}`;
-    const stateDir = path.join(root, 'window');
-    const c = startLineChild(['--import', 'tsx', WINDOW_FIXTURE, stateDir, marker], {
+    const stateDir = path.join(root, name);
+    const c = startLineChild(['--import', 'tsx', WINDOW_FIXTURE, stateDir, marker, ...flags], {
       PATH: process.env.PATH ?? '',
     });
     children.push(c);
     const result = await c.child;
     expect(result.signal).toBe('SIGKILL');
-    const quiet = () => processesWithMarker(marker).length === 0;
+    // The record was never written: the fixture died inside the "process spawned" log call.
+    expect(recordFiles(stateDir)).toEqual([]);
+    return { marker, stateDir };
+  }
+
+  it('leaves no orphan when the kernel dies right after exec, before the record is written', async () => {
+    const { marker } = await killInWindow('window', []);
     try {
-      // The watchdog had no `watch` line for the group; give it time anyway, then let a new kernel reap.
-      await waitUntil(quiet, { timeoutMs: 5_000, message: 'the spawned child to be gone' }).catch(
-        () => undefined,
-      );
+      // No next kernel: the watchdog alone must find the unwatched child by its owner marker.
+      await waitUntil(() => processesWithMarker(marker).length === 0, {
+        timeoutMs: 15_000,
+        message: 'the watchdog to kill the child it was never told about',
+      });
+    } finally {
+      for (const p of processesWithMarker(marker)) process.kill(p.pid, 'SIGKILL');
+    }
+  });
+
+  it('reaps that child at the next kernel start when the watchdog died too', async () => {
+    const { marker, stateDir } = await killInWindow('window-no-watchdog', ['--kill-watchdog']);
+    try {
       await nextKernelReaps(stateDir);
-      await waitUntil(quiet, { timeoutMs: 10_000, message: 'no orphan after the next kernel start' });
+      await waitUntil(() => processesWithMarker(marker).length === 0, {
+        timeoutMs: 15_000,
+        message: 'no orphan after the next kernel start (owner-marker scan)',
+      });
     } finally {
       for (const p of processesWithMarker(marker)) process.kill(p.pid, 'SIGKILL');
     }
@@ -216,13 +239,12 @@ describe('shic up SIGKILLed during starts and leases', () => {
       const c = await shicUp(config, stateDir);
       const tree = trackTree(c.child.pid!);
       if (point === 'mid-start') {
-        // Spawned and recorded (a kill before the record is the known bug reproduced above), not yet ready.
-        await waitUntil(
-          () =>
-            tree.serverGroups.size > 0 &&
-            [...tree.serverGroups].every((g) => recordFiles(stateDir).includes(`${g}.json`)),
-          { timeoutMs: 60_000, intervalMs: 5, message: 'a llama-server spawned and recorded' },
-        );
+        // Spawned, not yet ready, and maybe not yet recorded: the owner marker covers the spawn→record window.
+        await waitUntil(() => tree.serverGroups.size > 0, {
+          timeoutMs: 60_000,
+          intervalMs: 5,
+          message: 'a llama-server spawned',
+        });
       } else if (point === 'while leased') {
         await c.waitForLine((line) => line.startsWith('ready a'), 90_000);
         expect(await ensureOverHttp(stateDir, 'a')).toBe(200);
@@ -252,6 +274,10 @@ describe('shic up SIGKILLed during starts and leases', () => {
         `${tree.serverGroups.size} server groups, ${left.length} left for the next start, orphans ${orphans.length}, next exit ${result.exitCode}`,
       ]);
       expect(orphans).toEqual([]);
+      // Every llama-server carried this daemon's owner marker (what covers the spawn→record window).
+      expect(
+        [...tree.serverOwners].filter(([, owner]) => owner === null || !owner.startsWith(`${c.child.pid}:`)),
+      ).toEqual([]);
       expect(result.exitCode).toBe(0);
       expect(recordFiles(stateDir)).toEqual([]);
       // A cleanly stopped daemon leaves at most the empty process-record directory.

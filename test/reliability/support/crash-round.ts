@@ -1,5 +1,6 @@
 // Helpers for the kernel-crash test: a kernel in a child process whose descendants are tracked through
 // /proc while it runs (so their process groups are known after it dies), and orphan accounting.
+import { readFileSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { allProcesses, descendantsOf, isRunning, roleOf } from '../../support/process-census.js';
 
@@ -7,6 +8,8 @@ import { allProcesses, descendantsOf, isRunning, roleOf } from '../../support/pr
 export interface TrackedTree {
   /** Process groups led by a server the kernel spawned (stand-in or llama-server in its own group). */
   serverGroups: Set<number>;
+  /** `SHIC_OWNER` in each server group leader's environment when first seen (null: none). */
+  serverOwners: Map<number, string | null>;
   watchdogs: Set<number>;
   /** Polls once now (call it right before a kill). */
   poll(): void;
@@ -21,12 +24,15 @@ export function trackTree(rootPid: number): TrackedTree {
       const role = roleOf(p);
       if (role === 'watchdog') tree.watchdogs.add(p.pid);
       // Spawned servers lead their own group; a preflight `llama-server --version` runs in the kernel's.
-      else if ((role === 'stand-in' || role === 'llama-server') && p.pgid === p.pid)
+      else if ((role === 'stand-in' || role === 'llama-server') && p.pgid === p.pid) {
         tree.serverGroups.add(p.pgid);
+        if (!tree.serverOwners.has(p.pid)) tree.serverOwners.set(p.pid, ownerMarkerOf(p.pid));
+      }
     }
   };
   const tree: TrackedTree = {
     serverGroups: new Set(),
+    serverOwners: new Map(),
     watchdogs: new Set(),
     poll,
     stop: () => clearInterval(timer),
@@ -34,6 +40,18 @@ export function trackTree(rootPid: number): TrackedTree {
   poll();
   const timer = setInterval(poll, 20);
   return tree;
+}
+
+/** The `SHIC_OWNER` variable a process was started with (read from /proc, independently of the kernel). */
+export function ownerMarkerOf(pid: number): string | null {
+  try {
+    const entry = readFileSync(`/proc/${pid}/environ`, 'latin1')
+      .split('\0')
+      .find((e) => e.startsWith('SHIC_OWNER='));
+    return entry === undefined ? null : entry.slice('SHIC_OWNER='.length);
+  } catch {
+    return null;
+  }
 }
 
 /** Running processes that belong to the run: argv carries `marker`, or they sit in a tracked group. */
