@@ -1,27 +1,11 @@
-import { chmod, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { KernelError } from 'self-hosted-inference-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkLlamaServerBinary } from '../../../backends/llama-cpp/index.js';
 import { realLlamaServer } from '../../support/llama-fixture.js';
+import { failure, useTempDir } from './test-setup.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'shic-llama-bin-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function failure(promise: Promise<unknown>): Promise<KernelError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!KernelError.isInstance(error)) throw new Error(`expected a KernelError, got ${String(error)}`);
-  return error;
-}
+const dir = useTempDir('shic-llama-bin-');
 
 describe('checkLlamaServerBinary', () => {
   it('resolves the real llama-server and reads its version', async () => {
@@ -38,16 +22,16 @@ describe('checkLlamaServerBinary', () => {
   });
 
   it('reports a name missing from PATH as binary_not_found with the three fixes', async () => {
-    const error = await failure(checkLlamaServerBinary('llama-server', { envPath: dir }));
+    const error = await failure(checkLlamaServerBinary('llama-server', { envPath: dir() }));
     expect(error.code).toBe('binary_not_found');
     expect(error.path).toBe('llama-server');
-    expect(error.details.searched).toEqual([dir]);
+    expect(error.details.searched).toEqual([dir()]);
     expect(error.message).toContain('binaryPath');
     expect(error.message).toContain('shic llama-server build');
   });
 
   it('reports a missing path as binary_not_found naming it', async () => {
-    const file = path.join(dir, 'nope', 'llama-server');
+    const file = path.join(dir(), 'nope', 'llama-server');
     const error = await failure(checkLlamaServerBinary(file));
     expect(error.code).toBe('binary_not_found');
     expect(error.path).toBe(file);
@@ -55,7 +39,7 @@ describe('checkLlamaServerBinary', () => {
   });
 
   it('reports a non-executable file as binary_not_found with reason not_executable', async () => {
-    const file = path.join(dir, 'not-executable');
+    const file = path.join(dir(), 'not-executable');
     await writeFile(file, '#!/bin/sh\necho version: 1\n');
     await chmod(file, 0o644);
     const error = await failure(checkLlamaServerBinary(file));
@@ -65,7 +49,7 @@ describe('checkLlamaServerBinary', () => {
   });
 
   it('reports a binary whose --version fails as binary_not_found with its output', async () => {
-    const file = path.join(dir, 'broken-server');
+    const file = path.join(dir(), 'broken-server');
     await writeFile(
       file,
       '#!/bin/sh\necho "error while loading shared libraries: libggml.so" >&2\nexit 127\n',
@@ -78,7 +62,7 @@ describe('checkLlamaServerBinary', () => {
   });
 
   it('reports a binary that hangs on --version as binary_not_found after the timeout', async () => {
-    const file = path.join(dir, 'hanging-server');
+    const file = path.join(dir(), 'hanging-server');
     await writeFile(file, '#!/bin/sh\nexec sleep 30\n');
     await chmod(file, 0o755);
     const error = await failure(checkLlamaServerBinary(file, { timeoutMs: 300 }));
@@ -87,8 +71,8 @@ describe('checkLlamaServerBinary', () => {
   });
 
   it('runs --version once per binary version, and again after the file changes', async () => {
-    const file = path.join(dir, 'counting-server');
-    const counter = path.join(dir, 'count');
+    const file = path.join(dir(), 'counting-server');
+    const counter = path.join(dir(), 'count');
     const script = `#!/bin/sh\necho x >> ${counter}\necho "version: 7 (abc)"\n`;
     await writeFile(file, script);
     await chmod(file, 0o755);

@@ -1,36 +1,20 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   checkCompatibility,
   exposeSecret,
-  KernelError,
   parseBackendManifest,
   parseConsumerManifest,
   parseInstanceSpec,
   Secret,
 } from 'self-hosted-inference-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLlamaCppBackend, LLAMA_API_KEY_ENV } from '../../../backends/llama-cpp/index.js';
 import { realLlamaServer } from '../../support/llama-fixture.js';
 import { planContext, probeContext, targetFor } from './llama-test-target.js';
+import { failure, useTempDir } from './test-setup.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'shic-llama-backend-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function failure(promise: Promise<unknown>): Promise<KernelError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!KernelError.isInstance(error)) throw new Error(`expected a KernelError, got ${String(error)}`);
-  return error;
-}
+const dir = useTempDir('shic-llama-backend-');
 
 const consumer = (
   requiredCapabilities: Record<string, boolean>,
@@ -164,7 +148,9 @@ describe('createLlamaCppBackend', () => {
   it('keeps instance keys apart for specs that differ only in a Secret API key, even when cached', () => {
     const backend = createLlamaCppBackend();
     const keyOf = (apiKey: string | Secret<string>) =>
-      backend.instanceKey?.(parseInstanceSpec({ backend: 'llama-cpp', bootSpec: { model: '/m/t.gguf', apiKey } }));
+      backend.instanceKey?.(
+        parseInstanceSpec({ backend: 'llama-cpp', bootSpec: { model: '/m/t.gguf', apiKey } }),
+      );
     const first = keyOf(new Secret('sk-one'));
     expect(keyOf(new Secret('sk-one'))).toBe(first);
     expect(keyOf(new Secret('sk-two'))).not.toBe(first);
@@ -204,7 +190,7 @@ describe('createLlamaCppBackend', () => {
     it('fails with model_not_found naming the missing model', async () => {
       const { binaryPath } = await realLlamaServer();
       const backend = createLlamaCppBackend({ binaryPath });
-      const model = path.join(dir, 'absent.gguf');
+      const model = path.join(dir(), 'absent.gguf');
       const { plan } = await targetFor(backend, { bootSpec: { model } });
       const error = await failure(backend.preflight!(plan, probeContext()));
       expect(error).toMatchObject({ code: 'model_not_found', path: model });
@@ -213,7 +199,7 @@ describe('createLlamaCppBackend', () => {
     it('fails with invalid_model for a file that is not GGUF', async () => {
       const { binaryPath } = await realLlamaServer();
       const backend = createLlamaCppBackend({ binaryPath });
-      const model = path.join(dir, 'not-a-model.gguf');
+      const model = path.join(dir(), 'not-a-model.gguf');
       await writeFile(model, 'PK\u0003\u0004 this is a zip');
       const { plan } = await targetFor(backend, { bootSpec: { model } });
       const error = await failure(backend.preflight!(plan, probeContext()));
@@ -222,7 +208,7 @@ describe('createLlamaCppBackend', () => {
 
     it('fails with binary_not_found for a missing binary, after the model check passes', async () => {
       const { modelPath } = await realLlamaServer();
-      const binary = path.join(dir, 'bin', 'llama-server');
+      const binary = path.join(dir(), 'bin', 'llama-server');
       const backend = createLlamaCppBackend({ binaryPath: binary });
       const { plan } = await targetFor(backend, { bootSpec: { model: modelPath } });
       const error = await failure(backend.preflight!(plan, probeContext()));

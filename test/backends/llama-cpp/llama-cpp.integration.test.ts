@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type ConsumerManifestInput, KernelError } from 'self-hosted-inference-core';
+import type { ConsumerManifestInput } from 'self-hosted-inference-core';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../support/wait-until.js';
@@ -11,6 +11,7 @@ import {
   startKernelHarness,
   wireHeaders,
 } from './kernel-harness.js';
+import { failure } from './test-setup.js';
 
 let h: KernelHarness;
 beforeEach(async () => {
@@ -38,15 +39,6 @@ const ensure = (bootSpec: Record<string, unknown> = {}, consumer = streamingChat
     { runId: 'run-1', attemptId: `attempt-${requests}` },
     { ownerRef: 'llama-cpp-integration', ttlMs: 120_000 },
   );
-
-async function failure(promise: Promise<unknown>): Promise<KernelError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!KernelError.isInstance(error)) throw new Error(`expected a KernelError, got ${String(error)}`);
-  return error;
-}
 
 const count = (type: string) => h.events.filter((e) => e.type === type).length;
 const pidOf = (instanceId: string) => h.kernel.lookupInstance(instanceId)?.pid;
