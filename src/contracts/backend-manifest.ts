@@ -5,6 +5,7 @@ import {
   capabilitiesSchema,
   contractVersionSchema,
   executionSurfaceSchema,
+  MANAGEMENT_MODE_FOR_STARTUP_KIND,
   managementModeSchema,
   metadataSchema,
   protocolSchema,
@@ -13,26 +14,33 @@ import {
 } from './vocabulary.js';
 
 /** What a backend declares about itself; the kernel holds it to these claims (DESIGN §2). */
-export const backendManifestSchema = z.strictObject({
-  contractVersion: contractVersionSchema,
-  /** Backend id, equal to `Backend.id`. */
-  backend: backendIdSchema,
-  /** `service` for servers. */
-  runtimeKind: runtimeKindSchema,
-  /** Management modes the backend's instances can run under; the first is preferred. */
-  managementModes: z.array(managementModeSchema).min(1),
-  /** How instances start. */
-  startupKind: startupKindSchema,
-  /** Protocols the published endpoint speaks; the first is the default. */
-  protocols: z.array(protocolSchema).min(1),
-  /** Capability claims, e.g. `{ streaming: true, toolCalling: 'unknown' }`. */
-  capabilities: capabilitiesSchema.default({}),
-  /** Execution surfaces a spawned plan may use, e.g. `['local_subprocess']`. */
-  supportedSurfaces: z.array(executionSurfaceSchema).default([]),
-  /** Informal resource hints (memory, accelerators). */
-  resourceProfile: metadataSchema.default({}),
-  metadata: metadataSchema.default({}),
-});
+export const backendManifestSchema = z
+  .strictObject({
+    contractVersion: contractVersionSchema,
+    /** Backend id, equal to `Backend.id`. */
+    backend: backendIdSchema,
+    /** `service` for servers. */
+    runtimeKind: runtimeKindSchema,
+    /** Management modes the backend's instances can run under; the first is preferred. */
+    managementModes: z.array(managementModeSchema).min(1),
+    /** How instances start. */
+    startupKind: startupKindSchema,
+    /** Protocols the published endpoint speaks; the first is the default. */
+    protocols: z.array(protocolSchema).min(1),
+    /** Capability claims, e.g. `{ streaming: true, toolCalling: 'unknown' }`. */
+    capabilities: capabilitiesSchema.default({}),
+    /** Execution surfaces a spawned plan may use, e.g. `['local_subprocess']`. */
+    supportedSurfaces: z.array(executionSurfaceSchema).default([]),
+    /** Informal resource hints (memory, accelerators). */
+    resourceProfile: metadataSchema.default({}),
+    metadata: metadataSchema.default({}),
+  })
+  .refine((m) => m.managementModes.includes(MANAGEMENT_MODE_FOR_STARTUP_KIND[m.startupKind]), {
+    // Otherwise no plan of this backend could ever pass validation (DESIGN §2 pairs kinds and modes).
+    message:
+      'must include the management mode paired with startupKind (spawned → kernel_managed, attach_existing_service → externally_managed)',
+    path: ['managementModes'],
+  });
 export type BackendManifest = z.output<typeof backendManifestSchema>;
 export type BackendManifestInput = z.input<typeof backendManifestSchema>;
 
