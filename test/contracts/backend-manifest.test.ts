@@ -72,6 +72,16 @@ describe('parseBackendManifest', () => {
     expect(error.message).toContain(`${path}:`);
   });
 
+  it('rejects a spawned manifest that does not offer kernel_managed, naming managementModes', () => {
+    const result = safeParseBackendManifest(
+      spawnedManifestInput({ managementModes: ['externally_managed'] }),
+    );
+    expect(result.success).toBe(false);
+    if (result.success) return;
+    expect(result.error.code).toBe('invalid_manifest');
+    expect(result.error.issues.map((i) => i.path)).toContain('managementModes');
+  });
+
   it('names a missing required field', () => {
     const { startupKind: _, ...rest } = spawnedManifestInput();
     expect(failureOf(rest).issues).toEqual([
