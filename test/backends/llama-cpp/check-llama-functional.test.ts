@@ -1,10 +1,10 @@
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLlamaFunctional, createLlamaCppBackend } from '../../../backends/llama-cpp/index.js';
+import { probeContext, targetFor } from '../../support/backend-test-target.js';
 import { realLlamaServer } from '../../support/llama-fixture.js';
 import { waitUntil } from '../../support/wait-until.js';
 import { type LlamaServerProcess, startLlamaServer } from './llama-server-process.js';
-import { probeContext, targetFor } from './llama-test-target.js';
 
 let server: LlamaServerProcess;
 let port: number;

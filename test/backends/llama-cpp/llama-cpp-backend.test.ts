@@ -10,8 +10,8 @@ import {
 } from 'self-hosted-inference-core';
 import { describe, expect, it } from 'vitest';
 import { createLlamaCppBackend, LLAMA_API_KEY_ENV } from '../../../backends/llama-cpp/index.js';
+import { planContext, probeContext, targetFor } from '../../support/backend-test-target.js';
 import { realLlamaServer } from '../../support/llama-fixture.js';
-import { planContext, probeContext, targetFor } from './llama-test-target.js';
 import { failure, useTempDir } from './test-setup.js';
 
 const dir = useTempDir('shic-llama-backend-');

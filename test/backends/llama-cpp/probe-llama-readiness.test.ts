@@ -1,10 +1,10 @@
 import getPort from 'get-port';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLlamaCppBackend } from '../../../backends/llama-cpp/index.js';
+import { probeContext, targetFor } from '../../support/backend-test-target.js';
 import { realLlamaServer } from '../../support/llama-fixture.js';
 import { waitUntil } from '../../support/wait-until.js';
 import { type LlamaServerProcess, startLlamaServer, startLlamaStandIn } from './llama-server-process.js';
-import { probeContext, targetFor } from './llama-test-target.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
