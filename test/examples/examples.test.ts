@@ -8,11 +8,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import getPort from 'get-port';
 import pWaitFor from 'p-wait-for';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OllamaStandIn, startOllamaStandIn } from '../backends/ollama/ollama-stand-in-process.js';
 import { realLlamaServer } from '../support/llama-fixture.js';
+import { type LlamaUpstream, startLlamaUpstream } from '../support/start-llama-upstream.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const SHIC = join(ROOT, 'bin/shic.js');
@@ -124,31 +124,17 @@ describe('examples (real llama-server)', () => {
 });
 
 describe('attach-ollama.ts (Ollama stand-in with a real llama-server upstream)', () => {
-  let upstream: ResultPromise | undefined;
+  let upstream: LlamaUpstream | undefined;
   let standIn: OllamaStandIn | undefined;
 
   beforeAll(async () => {
-    const port = await getPort();
-    upstream = execa(
-      binaryPath,
-      ['--model', modelPath, '--host', '127.0.0.1', '--port', String(port), '--ctx-size', '512'],
-      { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', reject: false },
-    );
-    await pWaitFor(
-      () =>
-        fetch(`http://127.0.0.1:${port}/health`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      { interval: 50, timeout: 60_000 },
-    );
-    standIn = await startOllamaStandIn(['--models', 'tiny', '--upstream', `http://127.0.0.1:${port}`]);
+    upstream = await startLlamaUpstream(['--ctx-size', '512']);
+    standIn = await startOllamaStandIn(['--models', 'tiny', '--upstream', upstream.url]);
   });
 
   afterAll(async () => {
     await standIn?.kill();
-    upstream?.kill('SIGKILL');
-    await upstream;
+    await upstream?.kill();
   });
 
   it('attaches through OLLAMA_HOST, streams a chat, and leaves the daemon running', async () => {

@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import getPort from 'get-port';
-import { waitUntil } from '../../support/wait-until.js';
+import { waitForHealth } from '../../support/wait-for-health.js';
 
 export const MLX_STAND_IN = fileURLToPath(new URL('../../fixtures/mlx-stand-in.mjs', import.meta.url));
 
@@ -29,14 +29,7 @@ export async function startMlxStandIn(
     { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', reject: false },
   );
   const origin = `http://127.0.0.1:${port}`;
-  await waitUntil(
-    () =>
-      fetch(`${origin}/health`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    { message: 'the mlx stand-in' },
-  );
+  await waitForHealth(origin, { message: 'the mlx stand-in' });
   return {
     origin,
     port,

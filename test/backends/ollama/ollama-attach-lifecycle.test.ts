@@ -3,19 +3,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { execa, type ResultPromise } from 'execa';
 import getPort from 'get-port';
 import OpenAI from 'openai';
 import { pino } from 'pino';
 import { createKernel, exposeSecret, type Kernel, type ProgressReport } from 'self-hosted-inference-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOllamaBackend } from '../../../backends/ollama/index.js';
-import { realLlamaServer } from '../../support/llama-fixture.js';
+import { type LlamaUpstream, startLlamaUpstream } from '../../support/start-llama-upstream.js';
 import { waitUntil } from '../../support/wait-until.js';
 import { type OllamaStandIn, startOllamaStandIn } from './ollama-stand-in-process.js';
 
 const SECRET = 'sk-ollama-secret-7f3a9c';
-let llama: ResultPromise | undefined;
+let llama: LlamaUpstream | undefined;
 let upstream = '';
 let stateDir = '';
 const logLines: string[] = [];
@@ -30,36 +29,13 @@ const logger = pino(
 );
 
 beforeAll(async () => {
-  const { binaryPath, modelPath } = await realLlamaServer();
-  const port = await getPort();
-  llama = execa(
-    binaryPath,
-    ['--model', modelPath, '--host', '127.0.0.1', '--port', String(port), '--ctx-size', '512'],
-    {
-      stdin: 'ignore',
-      stdout: 'ignore',
-      stderr: 'ignore',
-      reject: false,
-    },
-  );
-  upstream = `http://127.0.0.1:${port}`;
-  await waitUntil(
-    () =>
-      fetch(`${upstream}/health`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    {
-      timeoutMs: 60_000,
-      message: 'llama-server /health',
-    },
-  );
+  llama = await startLlamaUpstream(['--ctx-size', '512']);
+  upstream = llama.url;
   stateDir = await mkdtemp(join(tmpdir(), 'ollama-lifecycle-'));
 });
 
 afterAll(async () => {
-  llama?.kill('SIGKILL');
-  await llama;
+  await llama?.kill();
   await rm(stateDir, { recursive: true, force: true });
 });
 

@@ -9,6 +9,7 @@ import {
   findMarkedProcesses,
 } from 'self-hosted-inference-core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitForHealth } from '../../support/wait-for-health.js';
 import { waitUntil } from '../../support/wait-until.js';
 import { conformanceTestBackend, STAND_IN_SERVER } from './conformance-test-backend.js';
 import { rejection, withRun } from './run-with.js';
@@ -73,14 +74,7 @@ describe('checkStopLeavesDaemonAlive', () => {
       reject: false,
     });
     const url = `http://127.0.0.1:${port}`;
-    await waitUntil(
-      () =>
-        fetch(`${url}/health`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      { message: 'the stand-in daemon' },
-    );
+    await waitForHealth(url, { message: 'the stand-in daemon' });
     return url;
   }
 

@@ -3,7 +3,7 @@ import { execa, type ResultPromise } from 'execa';
 import getPort from 'get-port';
 import { CONFORMANCE_RULES, describeBackendConformance } from 'self-hosted-inference-core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../../support/wait-until.js';
+import { waitForHealth } from '../../support/wait-for-health.js';
 import { conformanceTestBackend, STAND_IN_SERVER } from './conformance-test-backend.js';
 
 describeBackendConformance(() => conformanceTestBackend(), {
@@ -27,14 +27,7 @@ describeBackendConformance(() => conformanceTestBackend({ kind: 'attached' }), {
       reject: false,
     });
     const url = `http://127.0.0.1:${port}`;
-    await waitUntil(
-      () =>
-        fetch(`${url}/health`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      { message: 'the stand-in daemon' },
-    );
+    await waitForHealth(url, { message: 'the stand-in daemon' });
     return { spec: { backend: 'conformance-attached', backendOptions: { url } } };
   },
   async teardown() {
