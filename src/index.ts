@@ -36,6 +36,7 @@ export * from './contracts/endpoint-descriptor.js';
 export * from './contracts/endpoint-request.js';
 export * from './contracts/instance-spec.js';
 export * from './contracts/lease.js';
+export * from './contracts/plan-policy.js';
 export * from './contracts/runtime-snapshot.js';
 export * from './contracts/startup-plan.js';
 export * from './contracts/vocabulary.js';

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { consumerManifestSchema } from '../contracts/consumer-manifest.js';
+import { planPolicySchema } from '../contracts/plan-policy.js';
 import { backendIdSchema, metadataSchema, startupKindSchema } from '../contracts/vocabulary.js';
-
-const ms = z.number().int().nonnegative().max(2_147_483_647);
 
 /** Lease policy of a deployment. */
 export const deploymentLeaseSchema = z.strictObject({
@@ -48,14 +47,23 @@ export const deploymentSchema = z.strictObject({
   lease: deploymentLeaseSchema.default({ ttlMs: 60_000 }).describe('Lease policy of the deployment'),
   /**
    * Stop the instance after this many ms without leases; `null` = never; absent = the backend's default.
-   * Passed to the backend as `idleShutdownMs` in the boot spec (when there is one) or the backend options.
+   * Passed to the kernel as the request's `policy.idleShutdownMs`.
    */
-  idleShutdownMs: ms
-    .nullable()
-    .optional()
-    .describe(
-      "Stop the instance after this many ms without leases; `null` = never; absent = the backend's default. Passed to the backend as `idleShutdownMs` in the boot spec (when there is one) or the backend options",
-    ),
+  idleShutdownMs: planPolicySchema.shape.idleShutdownMs.describe(
+    "Stop the instance after this many ms without leases; `null` = never; absent = the backend's default",
+  ),
+  /** Most leases held at once; further `ensure` calls get `capacity_exhausted` (or wait). @default unlimited */
+  maxLeases: planPolicySchema.shape.maxLeases.describe(
+    'Most leases held at once; further `ensure` calls get `capacity_exhausted` (or wait); default unlimited',
+  ),
+  /**
+   * Restart after a crash (`mode: on_failure`) with exponential backoff, or fail at once (`mode: never`);
+   * absent fields keep the backend's values (kernel defaults: on_failure, 5 restarts per 60000 ms, backoff
+   * 250 ms ×2 up to 10000 ms, jitter 0.2). Passed as the request's `policy.restartPolicy`.
+   */
+  restartPolicy: planPolicySchema.shape.restartPolicy.describe(
+    "Restart after a crash (`mode: on_failure`) with exponential backoff, or fail at once (`mode: never`); absent fields keep the backend's values (kernel defaults: on_failure, 5 restarts per 60000 ms, backoff 250 ms ×2 up to 10000 ms, jitter 0.2)",
+  ),
   /** `eager` starts at `shic up`; `on-demand` starts at the first ensure. @default 'eager' */
   start: z
     .enum(['eager', 'on-demand'])

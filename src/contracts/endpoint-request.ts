@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract } from './define-contract.js';
+import { planPolicySchema } from './plan-policy.js';
 import { backendIdSchema, executionSurfaceSchema, metadataSchema, startupKindSchema } from './vocabulary.js';
 
 /** Which backend to use and how to boot it. */
@@ -13,6 +14,13 @@ export const targetPreferenceSchema = z.strictObject({
   bootSpec: metadataSchema.optional(),
   executionSurface: executionSurfaceSchema.optional(),
   metadata: metadataSchema.default({}),
+  /**
+   * Overrides of the backend's startup plan (timeouts, health, idle shutdown, capacity, restart policy),
+   * applied before the plan is validated. Not part of the instance key: callers whose specs differ only in
+   * policy share one instance, and the policy of the call that started it wins (later calls' policies are
+   * ignored until it stops).
+   */
+  policy: planPolicySchema.optional(),
 });
 
 /** The request half of `ensureEndpoint` (SHIC shape). */

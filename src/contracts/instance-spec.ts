@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract } from './define-contract.js';
+import { planPolicySchema } from './plan-policy.js';
 import { backendIdSchema, executionSurfaceSchema, metadataSchema, startupKindSchema } from './vocabulary.js';
 
 /** What a backend is asked to plan: built from an `EndpointRequest`, or passed to `ensureInstance` directly. */
@@ -15,6 +16,13 @@ export const instanceSpecSchema = z.strictObject({
   modelIdentity: z.string().min(1).optional(),
   /** Copied into the instance's snapshot metadata; never part of the instance key. */
   metadata: metadataSchema.default({}),
+  /**
+   * Overrides of the backend's startup plan (timeouts, health, idle shutdown, capacity, restart policy),
+   * applied before the plan is validated. Not part of the instance key: callers whose specs differ only in
+   * policy share one instance, and the policy of the call that started it wins (later calls' policies are
+   * ignored until it stops).
+   */
+  policy: planPolicySchema.optional(),
 });
 export type InstanceSpec = z.output<typeof instanceSpecSchema>;
 export type InstanceSpecInput = z.input<typeof instanceSpecSchema>;

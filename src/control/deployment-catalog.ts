@@ -7,6 +7,7 @@ import type {
   ExecutionContextInput,
 } from '../contracts/endpoint-request.js';
 import type { InstanceSpecInput } from '../contracts/instance-spec.js';
+import type { PlanPolicy } from '../contracts/plan-policy.js';
 import { UnknownDeploymentError } from '../errors/error-catalog.js';
 
 /** The consumer `ensure <deployment>` uses when the deployment declares none: any OpenAI chat endpoint. */
@@ -16,6 +17,16 @@ export const DEFAULT_CONSUMER: ConsumerManifestInput = {
   acceptedManagementModes: ['kernel_managed', 'externally_managed'],
   acceptedProtocols: ['openai_chat_completions'],
 };
+
+// Only the policy fields a deployment sets: an absent one must keep the backend's own value.
+function deploymentPolicy(d: Deployment): PlanPolicy | undefined {
+  const policy: PlanPolicy = {
+    ...(d.idleShutdownMs === undefined ? {} : { idleShutdownMs: d.idleShutdownMs }),
+    ...(d.maxLeases === undefined ? {} : { maxLeases: d.maxLeases }),
+    ...(d.restartPolicy === undefined ? {} : { restartPolicy: d.restartPolicy }),
+  };
+  return Object.keys(policy).length > 0 ? policy : undefined;
+}
 
 /** Lease options an `ensure <deployment>` call may set. */
 export interface DeploymentEnsureOptions {
@@ -67,19 +78,20 @@ export class DeploymentCatalog {
   }
 
   /**
-   * The instance spec of a deployment (for eager starts). `idleShutdownMs` goes into the boot spec when the
-   * deployment has one, else into the backend options (where the built-in backends read it).
+   * The instance spec of a deployment (for eager starts). Its `idleShutdownMs`, `maxLeases` and
+   * `restartPolicy` become the spec's `policy` (absent when the deployment sets none of them).
    */
   instanceSpec(name: string): InstanceSpecInput {
     const d = this.get(name);
-    const idle = d.idleShutdownMs === undefined ? {} : { idleShutdownMs: d.idleShutdownMs };
+    const policy = deploymentPolicy(d);
     return {
       backend: this.backendId(name),
       ...(d.startupKind ? { startupKind: d.startupKind } : {}),
-      backendOptions: d.bootSpec ? d.backendOptions : { ...d.backendOptions, ...idle },
-      ...(d.bootSpec ? { bootSpec: { ...d.bootSpec, ...idle } } : {}),
+      backendOptions: d.backendOptions,
+      ...(d.bootSpec ? { bootSpec: d.bootSpec } : {}),
       ...(d.modelIdentity ? { modelIdentity: d.modelIdentity } : {}),
       metadata: { ...d.metadata, deployment: name },
+      ...(policy ? { policy } : {}),
     };
   }
 
@@ -97,6 +109,7 @@ export class DeploymentCatalog {
           backendOptions: spec.backendOptions ?? {},
           ...(spec.bootSpec ? { bootSpec: spec.bootSpec } : {}),
           metadata: spec.metadata ?? {},
+          ...(spec.policy ? { policy: spec.policy } : {}),
         },
         ...(d.modelIdentity ? { modelPreference: { id: d.modelIdentity } } : {}),
       },

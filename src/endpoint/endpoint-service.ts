@@ -163,6 +163,7 @@ export class EndpointService {
       ...(target.bootSpec === undefined ? {} : { bootSpec: target.bootSpec }),
       ...(target.executionSurface === undefined ? {} : { executionSurface: target.executionSurface }),
       ...(request.modelPreference === undefined ? {} : { modelIdentity: request.modelPreference.id }),
+      ...(target.policy === undefined ? {} : { policy: target.policy }),
     };
     const { instance, reused } = await this.#o.manager.ensure(spec, signal ? { signal } : {});
     this.#pending.set(instance.id, (this.#pending.get(instance.id) ?? 0) + 1);

@@ -4,6 +4,7 @@ import type { Backend } from '../backend/backend.js';
 import type { BackendRegistry } from '../backend/backend-registry.js';
 import type { BackendManifest } from '../contracts/backend-manifest.js';
 import { type InstanceSpec, type InstanceSpecInput, parseInstanceSpec } from '../contracts/instance-spec.js';
+import type { PlanPolicy } from '../contracts/plan-policy.js';
 import type { StartupPlan } from '../contracts/startup-plan.js';
 import {
   AbortedError,
@@ -20,6 +21,31 @@ import type { EventBus } from '../telemetry/event-bus.js';
 import type { StopReason } from '../telemetry/kernel-events.js';
 import { allocatePort } from './port-allocator.js';
 import { RuntimeInstance } from './runtime-instance.js';
+
+/** The fields of an object whose value is not `undefined` (a parsed `{ x: undefined }` must not erase a plan's `x`). */
+function defined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+// The caller's policy beats the backend's plan, field by field (restart policy too); the merged plan is then
+// validated as a whole, so an override can never make an invalid plan pass.
+function applyPlanPolicy(planInput: unknown, policy: PlanPolicy | undefined): unknown {
+  if (!policy || planInput === null || typeof planInput !== 'object' || Array.isArray(planInput)) {
+    return planInput;
+  }
+  const { restartPolicy, ...rest } = policy;
+  const base = planInput as Record<string, unknown>;
+  const merged: Record<string, unknown> = { ...base, ...defined(rest) };
+  const own = base.restartPolicy;
+  // A backend's malformed restart policy is left as it is, for validation to name.
+  if (
+    restartPolicy &&
+    (own === undefined || (own !== null && typeof own === 'object' && !Array.isArray(own)))
+  ) {
+    merged.restartPolicy = { ...(own as object | undefined), ...defined(restartPolicy) };
+  }
+  return merged;
+}
 
 /** Options of {@link InstanceManager}. */
 export interface InstanceManagerOptions {
@@ -208,7 +234,7 @@ export class InstanceManager {
   ): Promise<StartupPlan> {
     const allocate = this.#o.allocatePort ?? allocatePort;
     const input = await backend.startupPlan(spec, { allocatePort: allocate, signal, logger: this.#o.logger });
-    const plan = validateStartupPlan(manifest, spec, input);
+    const plan = validateStartupPlan(manifest, spec, applyPlanPolicy(input, spec.policy));
     const knownKey = backend.instanceKey?.(spec);
     if (knownKey !== undefined && knownKey !== plan.instanceKey) {
       throw new InvalidStartupPlanError(
