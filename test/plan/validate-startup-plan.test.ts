@@ -87,7 +87,8 @@ const singleFailures: Case[] = [
   },
   {
     check: 'manifest_management_mode',
-    manifest: spawnedManifest({ managementModes: ['externally_managed'] }),
+    // parseBackendManifest rejects this pairing now; a manifest built by hand still meets the plan check.
+    manifest: { ...spawnedManifest(), managementModes: ['externally_managed'] },
     spec: spawnedSpec(),
     plan: spawnedPlanInput(),
     declared: ['externally_managed'],
@@ -181,7 +182,7 @@ describe('validateStartupPlan', () => {
     },
     {
       earlier: 'execution_surface_supported',
-      manifest: spawnedManifest({ managementModes: ['externally_managed'], supportedSurfaces: [] }),
+      manifest: { ...spawnedManifest({ supportedSurfaces: [] }), managementModes: ['externally_managed'] },
       spec: spawnedSpec(),
       plan: spawnedPlanInput(),
     },
