@@ -88,7 +88,7 @@ const singleFailures: Case[] = [
   {
     check: 'manifest_management_mode',
     // parseBackendManifest rejects this pairing now; a manifest built by hand still meets the plan check.
-    manifest: { ...spawnedManifest(), managementModes: ['externally_managed'] },
+    manifest: { ...spawnedManifest(), managementModes: ['externally_managed' as const] },
     spec: spawnedSpec(),
     plan: spawnedPlanInput(),
     declared: ['externally_managed'],
@@ -182,7 +182,10 @@ describe('validateStartupPlan', () => {
     },
     {
       earlier: 'execution_surface_supported',
-      manifest: { ...spawnedManifest({ supportedSurfaces: [] }), managementModes: ['externally_managed'] },
+      manifest: {
+        ...spawnedManifest({ supportedSurfaces: [] }),
+        managementModes: ['externally_managed' as const],
+      },
       spec: spawnedSpec(),
       plan: spawnedPlanInput(),
     },
