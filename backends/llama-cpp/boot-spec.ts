@@ -96,7 +96,9 @@ const SENSITIVE_ROOTS = new Set(['apiKey', 'env']);
 
 function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (value === null || typeof value === 'object') return Array.isArray(value) ? 'an array' : String(value);
+  // Never String() an arbitrary object: its toString may be missing, throw, or print a credential.
+  if (value === null) return 'null';
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
   const text = JSON.stringify(value);
   return `${typeof value} ${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
 }

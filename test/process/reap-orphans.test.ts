@@ -17,11 +17,17 @@ afterEach(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** The owner marker of a kernel that has exited (a real pid and start time, no longer running). */
-async function deadKernelMarker(): Promise<string> {
-  const child = execa(process.execPath, ['-e', ''], { reject: false });
-  const startTime = readProcessStartTime(child.pid!)!;
-  await child;
-  return `${child.pid}:${startTime}:dead`;
+// A stand-in kernel that stays alive until `die()`: reaping is machine-wide, so a marker of an already dead
+// kernel would let any kernel starting elsewhere (another test file) take the processes before the test looks.
+function dyingKernel(): { marker: string; die(): Promise<void> } {
+  const kernel = execa(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { reject: false });
+  return {
+    marker: `${kernel.pid}:${readProcessStartTime(kernel.pid!)!}:dying`,
+    async die() {
+      kernel.kill('SIGKILL');
+      await kernel;
+    },
+  };
 }
 
 /** A detached process (own group) started with `env`; `script` runs under node. Killed after the test. */
@@ -36,12 +42,14 @@ function detached(env: Record<string, string>, script = 'setInterval(() => {}, 1
 
 describe('reapOrphans', () => {
   it('kills processes whose marker names a dead kernel, and never one of a live kernel or without a marker', async () => {
-    const dead = await deadKernelMarker();
+    const kernel = dyingKernel();
+    const dead = kernel.marker;
     const orphan = detached({ [OWNER_ENV]: dead });
     const ofLiveKernel = detached({ [OWNER_ENV]: createOwnerMarker('live') });
     const unmarked = detached({});
     const malformed = detached({ [OWNER_ENV]: 'not-a-marker' });
     await waitUntil(() => [orphan, ofLiveKernel, unmarked, malformed].every(alive), 10_000, 'all started');
+    await kernel.die();
     const killed = await reapOrphans({ graceMs: 2000 });
     // Another kernel starting elsewhere may reap the orphan first; either way it must be gone.
     await waitUntil(() => !alive(orphan), 10_000, 'the orphan gone');
@@ -52,7 +60,8 @@ describe('reapOrphans', () => {
   });
 
   it('kills the whole group of a marked leader, and only the marked member of an unmarked group', async () => {
-    const dead = await deadKernelMarker();
+    const kernel = dyingKernel();
+    const dead = kernel.marker;
     // A marked leader whose unmarked child stays in its group (it cleared its environment).
     const spawnChild = (env: string) =>
       `require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { env: ${env}, stdio: 'ignore' }); setInterval(() => {}, 1000)`;
@@ -69,6 +78,7 @@ describe('reapOrphans', () => {
       10_000,
       'marked child',
     );
+    await kernel.die();
     await reapOrphans({ graceMs: 2000 });
     await waitUntil(() => ![leader, leaderChild!, markedChild!].some(alive), 10_000, 'orphans gone');
     expect(alive(bystander)).toBe(true);
@@ -77,10 +87,11 @@ describe('reapOrphans', () => {
 
 describe('ProcessRecords.reapStale owner scan', () => {
   it('also kills unrecorded orphans of a dead kernel, unless scanOwners is false', async () => {
-    const dead = await deadKernelMarker();
-    const orphan = detached({ [OWNER_ENV]: dead });
+    const kernel = dyingKernel();
+    const orphan = detached({ [OWNER_ENV]: kernel.marker });
     const records = new ProcessRecords(path.join(tmp, 'state'));
     await waitUntil(() => alive(orphan), 10_000, 'orphan started');
+    await kernel.die();
     // Records only: nothing recorded, nothing killed (whatever other kernels starting meanwhile do).
     expect(await records.reapStale(undefined, { scanOwners: false })).toEqual({ killed: [], skipped: [] });
     const { skipped } = await records.reapStale(undefined, { graceMs: 2000 });

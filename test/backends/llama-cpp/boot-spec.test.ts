@@ -15,6 +15,18 @@ function thrown(fn: () => unknown): KernelError {
 }
 
 describe('normalizeLlamaCppBootSpec', () => {
+  it('reports an object whose toString is not callable as a typed error, without printing it', () => {
+    const error = (() => {
+      try {
+        normalizeLlamaCppBootSpec({ model: { toString: [] } });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(KernelError.isInstance(error) && error.code).toBe('invalid_boot_spec');
+    expect((error as Error).message).toContain('model');
+  });
+
   it('applies every default to a spec naming only the model', () => {
     const spec = normalizeLlamaCppBootSpec({ model: '/models/tiny-llama.Q4_K_M.gguf' });
     expect(spec).toEqual({
