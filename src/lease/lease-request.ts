@@ -28,6 +28,8 @@ export interface LeaseRequest {
 
 function describe(value: unknown): string {
   const kind = value === null ? 'null' : typeof value;
+  // Objects are named by kind only: String() of an arbitrary object may throw or print a credential.
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'array' : 'object';
   return `${kind} ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`;
 }
 
