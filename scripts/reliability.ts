@@ -25,7 +25,7 @@ for (let i = 0; i < argv.length; i++) {
     i++;
   }
 }
-const minutes = Number(env.SHIC_SOAK_MINUTES ?? process.env.SHIC_SOAK_MINUTES ?? '1.5');
+const minutes = Number(env.SHIC_SOAK_MINUTES ?? process.env.SHIC_SOAK_MINUTES ?? '2');
 process.stderr.write(`reliability suite: soak ${minutes} min, ${JSON.stringify(env)}\n`);
 const result = await execa('npx', ['vitest', 'run', 'test/reliability', ...rest], {
   env,

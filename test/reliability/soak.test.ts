@@ -1,6 +1,6 @@
 // Soak/chaos: many concurrent callers drive one kernel with random ensures, renews, releases, expiring leases,
 // stops, aborted ensures and `kill -9`s of its servers (stand-in servers in several boot specs, plus one real
-// llama-server), for SHIC_SOAK_MINUTES (default 1.5). Invariants are checked continuously and at the end;
+// llama-server), for SHIC_SOAK_MINUTES (default 2, as the issue asks for CI). Invariants are checked continuously and at the end;
 // counts of every action, outcome and check are printed. Replay a run with SHIC_SOAK_SEED=<printed seed>.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,7 +26,7 @@ import { SecretScanner } from './support/secret-scanner.js';
 import { seededRandom, seedFromEnv } from './support/seeded-random.js';
 import { INVARIANTS, listTree, SoakMonitor } from './support/soak-monitor.js';
 
-const MINUTES = Number(process.env.SHIC_SOAK_MINUTES ?? '1.5');
+const MINUTES = Number(process.env.SHIC_SOAK_MINUTES ?? '2');
 const DURATION_MS = Math.max(10_000, Math.round(MINUTES * 60_000));
 const WORKERS = 16;
 const PHASES = 3;
