@@ -49,6 +49,8 @@ export function registerSpawnCommand(program: Command, io: CliIo): void {
     .action(async (flags: SpawnFlags, command: Command) => {
       const alias = flags.alias ?? basename(flags.model).replace(/\.gguf$/i, '');
       const name = alias.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'llama';
+      // The help promises SHIC_LLAMA_SERVER as the default binary, as `shic llama-server build` resolves it.
+      const binary = flags.binary ?? io.env.SHIC_LLAMA_SERVER;
       const bootSpec = {
         model: resolve(flags.model),
         alias,
@@ -56,7 +58,7 @@ export function registerSpawnCommand(program: Command, io: CliIo): void {
         ...(flags.threads ? { threads: flags.threads } : {}),
         ...(flags.parallel ? { parallel: flags.parallel } : {}),
         ...(flags.nGpuLayers ? { nGpuLayers: flags.nGpuLayers } : {}),
-        ...(flags.binary ? { binaryPath: resolve(flags.binary) } : {}),
+        ...(binary ? { binaryPath: resolve(binary) } : {}),
       };
       const stateDir = command.optsWithGlobals().stateDir as string | undefined;
       const loaded = parseConfigObject(
