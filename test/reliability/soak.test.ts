@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setInterval } from 'node:timers/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { pino } from 'pino';
@@ -274,14 +275,15 @@ describe('kernel under soak and chaos (stand-in servers + one real llama-server)
     let monitoring = true;
     const monitorLoop = (async () => {
       let nextPhase = Date.now() + DURATION_MS / PHASES;
-      while (monitoring) {
+      // A periodic check (every 200 ms) while the callers run, not a wait for a condition.
+      for await (const _tick of setInterval(200)) {
+        if (!monitoring) break;
         monitor.check();
         scanner.scanJson('snapshots', kernel.listInstances());
         if (Date.now() >= nextPhase && heapByPhase.length < PHASES - 1) {
           heapByPhase.push(heapAfterGc());
           nextPhase += DURATION_MS / PHASES;
         }
-        await new Promise((resolve) => setTimeout(resolve, 200));
       }
     })();
     await Promise.all(held.map((_, w) => worker(w)));
