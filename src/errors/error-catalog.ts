@@ -253,3 +253,11 @@ export class DaemonUnreachableError extends KernelError {
     super('daemon_unreachable', message, context, true);
   }
 }
+
+/** A backend hook threw something that is not a `KernelError` (a bug in the backend); `cause` holds it. */
+export class BackendFailedError extends KernelError {
+  override name = 'BackendFailedError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('backend_error', message, context);
+  }
+}

@@ -5,7 +5,12 @@ import type { EndpointDescriptor } from '../contracts/endpoint-descriptor.js';
 import type { InstanceSpec } from '../contracts/instance-spec.js';
 import type { HealthStatus, InstanceState, RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
 import type { StartupPlan } from '../contracts/startup-plan.js';
-import { AbortedError, InstanceStoppedError, ProcessExitedError } from '../errors/error-catalog.js';
+import {
+  AbortedError,
+  BackendFailedError,
+  InstanceStoppedError,
+  ProcessExitedError,
+} from '../errors/error-catalog.js';
 import { KernelError } from '../errors/kernel-error.js';
 import { type LogEntry, LogRing } from '../process/log-ring.js';
 import { type ManagedProcess, type SpawnOptions, spawnProcess } from '../process/spawn-process.js';
@@ -43,12 +48,10 @@ export interface RuntimeInstanceOptions {
 
 type Waiter = { resolve: () => void; reject: (error: unknown) => void };
 
-const BACKEND_ERROR = 'backend_error';
-
 function toKernelError(error: unknown, context: { instanceId: string; backend: string }): KernelError {
   if (KernelError.isInstance(error)) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new KernelError(BACKEND_ERROR, `Backend "${context.backend}" failed: ${message}`, {
+  const message = error instanceof Error ? error.message : 'a non-Error value was thrown';
+  return new BackendFailedError(`Backend "${context.backend}" failed: ${message}`, {
     ...context,
     cause: error,
   });

@@ -161,6 +161,12 @@ const rows: {
     code: 'daemon_unreachable',
     retryable: true,
   },
+  {
+    type: catalog.BackendFailedError,
+    make: () => new catalog.BackendFailedError('m', { cause }),
+    code: 'backend_error',
+    retryable: false,
+  },
 ];
 
 describe('error catalog', () => {
