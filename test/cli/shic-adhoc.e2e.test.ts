@@ -11,8 +11,8 @@ import { type OllamaStandIn, startOllamaStandIn } from '../backends/ollama/ollam
 import { realLlamaServer } from '../support/llama-fixture.js';
 import { type LlamaUpstream, startLlamaUpstream } from '../support/start-llama-upstream.js';
 import { waitUntil } from '../support/wait-until.js';
+import { isRunning, SHIC_BIN, startShicDaemon, stopShicDaemons } from './shic-process.js';
 
-const BIN = join(import.meta.dirname, '../../bin/shic.js');
 const DEADLINE_MS = 120_000;
 /** Per test: model loads and child-process startups are slow on a shared 2-core machine. */
 const TEST_TIMEOUT_MS = 300_000;
@@ -33,25 +33,24 @@ const upstreams: LlamaUpstream[] = [];
 
 // One short-lived `shic` command against the test's state directory.
 function shic(args: string[], env: Record<string, string> = {}) {
-  return execa('node', [BIN, ...args, '--state-dir', stateDir], { env, reject: false, timeout: DEADLINE_MS });
+  return execa('node', [SHIC_BIN, ...args, '--state-dir', stateDir], {
+    env,
+    reject: false,
+    timeout: DEADLINE_MS,
+  });
 }
 
-// Starts a foreground daemon command and waits until its control API answers. Wrapped in an object: a
-// ResultPromise is thenable, so returning it bare from an async function would await its exit.
-async function foreground(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ child: ResultPromise }> {
-  const child = execa('node', [BIN, ...args, '--state-dir', stateDir], { env, reject: false, all: true });
-  daemons.push(child);
-  await waitUntil(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`shic ${args[0]} exited early with ${child.exitCode}`);
-      return existsSync(join(stateDir, 'control.json')) && (await shic(['health', '--json'])).exitCode === 0;
-    },
-    { timeoutMs: DEADLINE_MS, intervalMs: 200, message: `shic ${args.join(' ')} control API` },
-  );
-  return { child };
+// Starts a foreground daemon command and waits until its control API answers.
+function foreground(args: string[], env: Record<string, string> = {}) {
+  return startShicDaemon([...args, '--state-dir', stateDir], {
+    env,
+    stateDir,
+    health: () => shic(['health', '--json']),
+    daemons,
+    timeoutMs: DEADLINE_MS,
+    intervalMs: 200,
+    label: `shic ${args.join(' ')}`,
+  });
 }
 
 // Polls `shic ps --json` until exactly one instance is ready, and returns it.
@@ -86,25 +85,13 @@ async function ensureAndChat(deployment: string) {
   return endpoint as { baseUrl: string; healthRef: string };
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'shic-adhoc-'));
   stateDir = join(dir, 'state');
 });
 
 afterEach(async () => {
-  for (const child of daemons.splice(0)) {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await child;
-  }
+  await stopShicDaemons(daemons);
   await Promise.all(standIns.splice(0).map((s) => s.kill()));
   await Promise.all(upstreams.splice(0).map((u) => u.kill()));
   await rm(dir, { recursive: true, force: true });

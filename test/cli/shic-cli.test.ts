@@ -8,47 +8,31 @@ import OpenAI from 'openai';
 import pWaitFor from 'p-wait-for';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { realLlamaServer } from '../support/llama-fixture.js';
-
-const BIN = join(import.meta.dirname, '../../bin/shic.js');
+import { isRunning, SHIC_BIN, startShicDaemon, stopShicDaemons } from './shic-process.js';
 
 let dir: string;
 let stateDir: string;
 const daemons: ResultPromise[] = [];
 
 function shic(args: string[]) {
-  return execa('node', [BIN, ...args], {
+  return execa('node', [SHIC_BIN, ...args], {
     env: { SHIC_STATE_DIR: stateDir },
     reject: false,
     timeout: 120_000,
   });
 }
 
-// Starts `shic up` in the background and waits until its control API answers. The child is wrapped in an
-// object: a ResultPromise is thenable, so returning it bare from an async function would await its exit.
-async function up(args: string[]): Promise<{ child: ResultPromise }> {
-  const child = execa('node', [BIN, 'up', ...args], {
+// Starts `shic up` in the background and waits until its control API answers.
+function up(args: string[]) {
+  return startShicDaemon(['up', ...args], {
     env: { SHIC_STATE_DIR: stateDir },
-    reject: false,
-    all: true,
+    stateDir,
+    health: () => shic(['health', '--json']),
+    daemons,
+    timeoutMs: 60_000,
+    intervalMs: 100,
+    label: 'shic up',
   });
-  daemons.push(child);
-  await pWaitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`shic up exited early with ${child.exitCode}`);
-      return existsSync(join(stateDir, 'control.json')) && (await shic(['health', '--json'])).exitCode === 0;
-    },
-    { interval: 100, timeout: 60_000 },
-  );
-  return { child };
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 beforeEach(async () => {
@@ -57,10 +41,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const child of daemons.splice(0)) {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await child;
-  }
+  await stopShicDaemons(daemons);
   await rm(dir, { recursive: true, force: true });
 });
 
