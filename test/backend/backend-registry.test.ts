@@ -5,19 +5,8 @@ import {
   DuplicateBackendError,
   UnknownBackendError,
 } from '../../src/errors/error-catalog.js';
-import { KernelError } from '../../src/errors/kernel-error.js';
+import { thrownKernelError as thrownBy } from '../support/kernel-errors.js';
 import { attachedManifestInput, backendFor, spawnedManifestInput } from '../support/manifests.js';
-
-// Runs fn and returns what it throws as a KernelError; fails the test when it does not throw one.
-function thrownBy(fn: () => unknown): KernelError {
-  try {
-    fn();
-  } catch (error) {
-    if (KernelError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a KernelError');
-}
 
 describe('BackendRegistry', () => {
   it('registers a backend and returns it with its parsed manifest (defaults filled)', () => {

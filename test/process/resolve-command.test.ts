@@ -2,8 +2,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KernelError } from '../../src/errors/kernel-error.js';
 import { resolveCommand } from '../../src/process/resolve-command.js';
+import { thrownKernelError as errorOf } from '../support/kernel-errors.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'resolve-command-'));
 const exe = path.join(dir, 'tool');
@@ -14,16 +14,6 @@ writeFileSync(plain, 'not a program\n');
 chmodSync(plain, 0o644);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function errorOf(fn: () => unknown): KernelError {
-  try {
-    fn();
-  } catch (error) {
-    if (KernelError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a KernelError');
-}
 
 describe('resolveCommand', () => {
   it('finds a program on the PATH of the given env', () => {

@@ -3,16 +3,7 @@ import { inspect } from 'node:util';
 import { KernelError, Secret } from 'self-hosted-inference-core';
 import { describe, expect, it } from 'vitest';
 import { LLAMA_CPP_DEFAULTS, normalizeLlamaCppBootSpec } from '../../../backends/llama-cpp/index.js';
-
-function thrown(fn: () => unknown): KernelError {
-  try {
-    fn();
-  } catch (error) {
-    if (KernelError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a KernelError');
-}
+import { thrownKernelError as thrown } from '../../support/kernel-errors.js';
 
 describe('normalizeLlamaCppBootSpec', () => {
   it('reports an object whose toString is not callable as a typed error, without printing it', () => {

@@ -1,9 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { KernelError } from 'self-hosted-inference-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkGgufModel } from '../../../backends/llama-cpp/index.js';
+import { rejectedKernelError } from '../../support/kernel-errors.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -13,14 +13,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function failure(modelPath: string): Promise<KernelError> {
-  const error = await checkGgufModel(modelPath).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!KernelError.isInstance(error)) throw new Error(`expected a KernelError, got ${String(error)}`);
-  return error;
-}
+const failure = (modelPath: string) => rejectedKernelError(checkGgufModel(modelPath));
 
 describe('checkGgufModel', () => {
   it('accepts a file that starts with the GGUF magic', async () => {

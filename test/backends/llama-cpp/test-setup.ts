@@ -3,7 +3,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { KernelError } from 'self-hosted-inference-core';
 import { afterAll, beforeAll } from 'vitest';
 
 /** Creates a temp directory (named `prefix…`) before the file's tests and removes it after; returns its path. */
@@ -21,12 +20,4 @@ export function useTempDir(prefix: string): () => string {
   };
 }
 
-/** The KernelError `promise` rejects with (fails the test when it resolves or rejects with something else). */
-export async function failure(promise: Promise<unknown>): Promise<KernelError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!KernelError.isInstance(error)) throw new Error(`expected a KernelError, got ${String(error)}`);
-  return error;
-}
+export { rejectedKernelError as failure } from '../../support/kernel-errors.js';
