@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { InvalidBootSpecError, Secret, type Secret as SecretType } from 'self-hosted-inference-core';
 import { z } from 'zod';
+import { findLlamaServer } from './find-llama-server.js';
 
 const secretSchema = z.custom<SecretType<string>>((v) => Secret.isInstance(v), 'must be a string or Secret');
 const ms = z.number().int().positive().max(2_147_483_647);
@@ -43,7 +44,10 @@ export const llamaCppBootSpecSchema = z.strictObject({
   extraArgs: z.array(z.string()).optional(),
   /** Environment added to the server's (over the kernel's own). */
   env: z.record(z.string().min(1), z.string()).optional(),
-  /** llama-server executable: a path, or a name looked up on `PATH`. @default "llama-server" */
+  /**
+   * llama-server executable: a path, or a name looked up on `PATH`.
+   * @default `SHIC_LLAMA_SERVER`, else `llama-server` on `PATH`, else the newest `shic llama-server build` in the cache
+   */
   binaryPath: z.string().min(1).optional(),
   /** SIGTERM → SIGKILL grace when stopping, in ms. @default 5000 */
   stopTimeoutMs: ms.optional(),
@@ -157,10 +161,18 @@ export interface NormalizeBootSpecOptions {
   modelIdentity?: string;
   /** Directory relative model paths resolve against. @default process.cwd() */
   cwd?: string;
+  /** Environment the default binary is looked up in (`SHIC_LLAMA_SERVER`, `PATH`, `XDG_CACHE_HOME`). @default process.env */
+  env?: NodeJS.ProcessEnv;
+}
+
+// The literal "generate" asks for a random key, whether it came as a string or (from shic.yaml) as a Secret.
+function asksForGeneratedKey(apiKey: string | SecretType<string> | undefined): boolean {
+  return apiKey === 'generate' || (Secret.isInstance(apiKey) && apiKey.expose() === 'generate');
 }
 
 /**
- * Validates a boot spec and applies every default. A `"generate"` key becomes a fresh random key (each call).
+ * Validates a boot spec and applies every default. A `"generate"` key (string or Secret) becomes a fresh random
+ * key (each call).
  * @throws InvalidBootSpecError (`invalid_boot_spec`) naming each bad field and its value (secrets redacted).
  */
 export function normalizeLlamaCppBootSpec(
@@ -171,7 +183,7 @@ export function normalizeLlamaCppBootSpec(
   if (!parsed.success) throw toBootSpecError(parsed.error, input ?? {});
   const s = parsed.data;
   const model = path.resolve(options.cwd ?? process.cwd(), s.model);
-  const generate = s.apiKey === 'generate';
+  const generate = asksForGeneratedKey(s.apiKey);
   const apiKey = generate ? new Secret(randomBytes(24).toString('base64url')) : s.apiKey;
   return {
     model,
@@ -192,7 +204,7 @@ export function normalizeLlamaCppBootSpec(
     ...(s.timeout === undefined ? {} : { timeout: s.timeout }),
     extraArgs: [...(s.extraArgs ?? [])],
     env: { ...(s.env ?? {}) },
-    binaryPath: s.binaryPath ?? LLAMA_CPP_DEFAULTS.binaryPath,
+    binaryPath: s.binaryPath ?? findLlamaServer(options.env)?.binaryPath ?? LLAMA_CPP_DEFAULTS.binaryPath,
     stopTimeoutMs: s.stopTimeoutMs ?? LLAMA_CPP_DEFAULTS.stopTimeoutMs,
     readyTimeoutMs: s.readyTimeoutMs ?? LLAMA_CPP_DEFAULTS.readyTimeoutMs,
     idleShutdownMs: s.idleShutdownMs === undefined ? LLAMA_CPP_DEFAULTS.idleShutdownMs : s.idleShutdownMs,

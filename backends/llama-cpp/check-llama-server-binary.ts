@@ -11,7 +11,7 @@ export interface CheckedLlamaServer {
 }
 
 const FIX =
-  'Install llama.cpp (llama-server on PATH), set the boot spec or backend option binaryPath, or run `shic llama-server build`.';
+  'Install llama.cpp (llama-server on PATH), set SHIC_LLAMA_SERVER or the boot spec / backend option binaryPath, or run `shic llama-server build`.';
 
 // Warm starts must not pay for a `--version` run: keyed by path, mtime and size, so a rebuilt binary is re-checked.
 const versionCache = new Map<string, Promise<string>>();

@@ -21,6 +21,12 @@ export {
   checkLlamaServerBinary,
   resolveLlamaServerBinary,
 } from './check-llama-server-binary.js';
+export {
+  cachedLlamaServer,
+  type FoundLlamaServer,
+  findLlamaServer,
+  type LlamaServerSource,
+} from './find-llama-server.js';
 export { llamaCppInstanceKey, llamaCppKeyMaterial } from './instance-key.js';
 export { interpretLlamaServerOutput } from './interpret-llama-server-output.js';
 export {

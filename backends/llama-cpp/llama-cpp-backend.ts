@@ -26,7 +26,10 @@ import { probeLlamaReadiness } from './probe-llama-readiness.js';
 export interface LlamaCppBackendOptions {
   /** Boot spec fields every instance starts from; a request's `bootSpec` overrides them field by field. */
   defaults?: Partial<LlamaCppBootSpecInput>;
-  /** llama-server executable for every instance (e.g. from `provisionLlamaServer()`). @default "llama-server" on PATH */
+  /**
+   * llama-server executable for every instance (e.g. from `provisionLlamaServer()`); a boot spec's own wins.
+   * @default `SHIC_LLAMA_SERVER`, else `llama-server` on `PATH`, else the newest build in the provisioning cache
+   */
   binaryPath?: string;
   /**
    * What the manifest claims about embeddings, so consumers can check it before anything starts:

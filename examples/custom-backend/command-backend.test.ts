@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { createKernel, exposeSecret, KernelError, Secret } from 'self-hosted-inference-core';
 import { provisionLlamaServer, vocabModelPath } from 'self-hosted-inference-core/llama-cpp';
-import { describeBackendConformance, ensureTinyLlamaModel } from 'self-hosted-inference-core/testing';
+import { ensureTinyLlamaModel } from 'self-hosted-inference-core/testing';
+import { describeBackendConformance } from 'self-hosted-inference-core/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCommandBackend, PORT_PLACEHOLDER } from './index.js';
 

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { defaultStateDir } from '../config/load-config.js';
 import { ControlClient } from '../control/control-client.js';
+import { clientStateDir } from '../control/state-files.js';
+import { defaultStateDir } from '../kernel/kernel-options.js';
 
 /** Where the CLI writes: injectable so tests can capture output. */
 export interface CliIo {
@@ -23,12 +24,15 @@ export function printJson(io: CliIo, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** The state directory: `--state-dir`, else `$SHIC_STATE_DIR`, else the default. */
-export function stateDirOf(command: Command, io: CliIo, fallback?: string): string {
+/**
+ * The daemon's state directory: `--state-dir`, else `$SHIC_STATE_DIR`, else the default one, else the one a
+ * running `shic up` (whose config chose its own `stateDir`) pointed the default at.
+ */
+export function stateDirOf(command: Command, io: CliIo): string {
   const flag = command.optsWithGlobals().stateDir as string | undefined;
   if (flag) return resolve(flag);
-  if (fallback) return fallback;
-  return defaultStateDir(io.env);
+  if (io.env.SHIC_STATE_DIR) return resolve(io.env.SHIC_STATE_DIR);
+  return clientStateDir(defaultStateDir(io.env));
 }
 
 /** Runs `fn` with a client of the daemon found through the state directory, and closes it after. */

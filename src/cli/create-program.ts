@@ -10,7 +10,9 @@ import { registerLeaseCommands } from './commands/leases.js';
 import { registerLlamaServerCommands } from './commands/llama-server.js';
 import { registerPsCommand } from './commands/ps.js';
 import { registerSpawnCommand } from './commands/spawn.js';
+import { registerTinyModelCommand } from './commands/tiny-model.js';
 import { registerUpCommand } from './commands/up.js';
+import { packageVersion } from './package-version.js';
 
 /** Exit codes of `shic` (also in `shic --help`). */
 export const EXIT_CODES = { ok: 0, error: 1, usage: 2 } as const;
@@ -19,6 +21,7 @@ export const EXIT_CODES = { ok: 0, error: 1, usage: 2 } as const;
 export function createProgram(io: CliIo): Command {
   const program = new Command('shic')
     .description('Self-hosted inference control: spawn and attach local LLM servers, lease their endpoints.')
+    .version(packageVersion(), '-V, --version', 'print the version of shic and exit')
     .option('--state-dir <dir>', 'daemon state directory (default $SHIC_STATE_DIR, else ~/.local/state/shic)')
     .exitOverride()
     .configureOutput({
@@ -38,5 +41,6 @@ export function createProgram(io: CliIo): Command {
   registerSpawnCommand(program, io);
   registerAttachCommand(program, io);
   registerLlamaServerCommands(program, io);
+  registerTinyModelCommand(program, io);
   return program;
 }

@@ -27,3 +27,13 @@ export function parsePort(value: string): number {
     throw new InvalidArgumentError(`expected a port 0–65535, got "${value}".`);
   return n;
 }
+
+/** Levels `--log-level` accepts (pino's, plus `silent`). */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** Parses `--log-level`. @throws InvalidArgumentError (exit 2) listing the valid levels */
+export function parseLogLevel(value: string): (typeof LOG_LEVELS)[number] {
+  const level = LOG_LEVELS.find((l) => l === value.trim().toLowerCase());
+  if (!level) throw new InvalidArgumentError(`expected one of ${LOG_LEVELS.join(', ')}, got "${value}".`);
+  return level;
+}

@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import type { Level } from 'pino';
 import type { LoadedConfig } from '../config/load-config.js';
 import { KernelError } from '../errors/kernel-error.js';
+import { defaultStateDir } from '../kernel/kernel-options.js';
 import { type CliIo, onStopSignal, println } from './cli-context.js';
 import { createCliLogger } from './cli-logger.js';
 import { DeploymentProgress } from './render/deployment-progress.js';
@@ -68,6 +69,7 @@ export async function runForeground(
       loaded,
       logger,
       host,
+      pointerDir: defaultStateDir(io.env),
       ...(options.port === undefined ? {} : { port: options.port }),
     });
     try {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Level } from 'pino';
 import { parseConfigObject } from '../config/load-config.js';
 import type { CliIo } from './cli-context.js';
-import { parsePort } from './parse-options.js';
+import { LOG_LEVELS, parseLogLevel, parsePort } from './parse-options.js';
 import { ALLOW_REMOTE_HELP, runForeground } from './run-foreground.js';
 
 /** Flags every one-deployment foreground command (`spawn`, `attach`) shares. */
@@ -28,7 +28,7 @@ export function addSingleDeploymentOptions(command: Command): Command {
     )
     .option('--allow-remote', ALLOW_REMOTE_HELP)
     .option('--control-port <port>', 'control API port', parsePort)
-    .option('--log-level <level>', 'trace|debug|info|warn|error|silent');
+    .option('--log-level <level>', `log level: ${LOG_LEVELS.join('|')}`, parseLogLevel);
 }
 
 /**

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import {
   type Document,
   isMap,
@@ -15,6 +14,7 @@ import {
 import type { z } from 'zod';
 import type { ContractIssue } from '../errors/error-catalog.js';
 import { InvalidConfigError } from '../errors/error-catalog.js';
+import { defaultStateDir } from '../kernel/kernel-options.js';
 import { Secret } from '../secret/secret.js';
 import { interpolateEnv } from './interpolate-env.js';
 import { type ShicConfig, shicConfigSchema } from './shic-config.js';
@@ -50,13 +50,6 @@ const SECRET_KEY = /^(api[-_]?key|token|password|secret|authorization|bearer)$/i
 const PATH_KEYS = ['model', 'modelPath', 'binaryPath', 'cwd'];
 /** Most alias uses a config may expand (a guard against "billion laughs" alias bombs). */
 const MAX_ALIAS_COUNT = 100;
-
-/** The state directory used when neither the config nor `--state-dir` names one. */
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.SHIC_STATE_DIR) return resolve(env.SHIC_STATE_DIR);
-  const base = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  return join(base, 'shic');
-}
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let current = input;

@@ -7,7 +7,7 @@ import { createKernel } from '../kernel/create-kernel.js';
 import type { ControlKernel } from './control-kernel.js';
 import { type ControlServer, startControlServer } from './control-server.js';
 import { DeploymentCatalog } from './deployment-catalog.js';
-import { acquireDaemonLock, createToken, writeControlFiles } from './state-files.js';
+import { acquireDaemonLock, createToken, writeControlFiles, writeDaemonPointer } from './state-files.js';
 
 /** Options of {@link startDaemon}. */
 export interface DaemonOptions {
@@ -18,6 +18,11 @@ export interface DaemonOptions {
   host?: string;
   /** Replaces `control.port`. */
   port?: number;
+  /**
+   * The default state directory, when it differs from the config's: a pointer left there lets `shic` commands
+   * run without `--state-dir` find this daemon. @default no pointer
+   */
+  pointerDir?: string;
   /** Builds the kernel. @default createKernel({ stateDir, logger, backends }) */
   createKernel?: (options: { stateDir: string; logger: Logger; backends: Backend[] }) => ControlKernel;
 }
@@ -71,6 +76,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       bodyLimitBytes: config.control.bodyLimitBytes,
     });
     await writeControlFiles(stateDir, { url: server.url, pid: process.pid, startedAt: Date.now() }, token);
+    const removePointer =
+      options.pointerDir && options.pointerDir !== stateDir
+        ? await writeDaemonPointer(options.pointerDir, stateDir)
+        : async () => {};
     logger.info({ url: server.url, stateDir }, 'control API listening');
     const running = { kernel, server };
     let closing: Promise<void> | undefined;
@@ -98,6 +107,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
       close() {
         closing ??= (async () => {
+          await removePointer();
           await running.server.close();
           await running.kernel.close();
           await releaseLock();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DaemonRunningError, DaemonUnreachableError } from '../errors/error-catalog.js';
@@ -18,6 +19,8 @@ export const STATE_FILES = {
   lock: 'shic-daemon.lock',
   address: 'control.json',
   token: 'control.token',
+  /** In the default state directory: where the newest daemon with another state directory lives. */
+  pointer: 'daemon-pointer.json',
 } as const;
 
 /** A fresh bearer token: 32 random bytes, base64url. */
@@ -112,4 +115,48 @@ export async function readControlFiles(
       { path: stateDir, cause: error },
     );
   }
+}
+
+/** What `shic up` leaves in the default state directory when its own state directory is another one. */
+export interface DaemonPointer {
+  stateDir: string;
+  pid: number;
+}
+
+/**
+ * Points the default state directory at a daemon's own (`shic up shic.yaml` whose config sets `stateDir`), so
+ * commands run without `--state-dir` find the daemon. The newest daemon wins.
+ * @returns a function that removes the pointer if it still names this daemon.
+ */
+export async function writeDaemonPointer(defaultDir: string, stateDir: string): Promise<() => Promise<void>> {
+  await ensureStateDir(defaultDir);
+  const file = join(defaultDir, STATE_FILES.pointer);
+  const pointer: DaemonPointer = { stateDir, pid: process.pid };
+  await writeFile(file, `${JSON.stringify(pointer)}\n`, { mode: 0o600 });
+  return async () => {
+    if (readDaemonPointer(defaultDir)?.pid === process.pid) await rm(file, { force: true });
+  };
+}
+
+/** The state directory a live daemon's pointer names, or undefined (no pointer, or its daemon is gone). */
+export function readDaemonPointer(defaultDir: string): DaemonPointer | undefined {
+  try {
+    const pointer = JSON.parse(readFileSync(join(defaultDir, STATE_FILES.pointer), 'utf8')) as DaemonPointer;
+    return typeof pointer.stateDir === 'string' && Number.isInteger(pointer.pid) && isAlive(pointer.pid)
+      ? pointer
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where a client finds the daemon: `explicit` (`--state-dir`, `$SHIC_STATE_DIR`) when given; else the default
+ * directory when a daemon wrote its address there; else the directory a live daemon's pointer names; else the
+ * default (whose "no daemon" error then says how to start one).
+ */
+export function clientStateDir(defaultDir: string, explicit?: string): string {
+  if (explicit) return explicit;
+  if (existsSync(join(defaultDir, STATE_FILES.address))) return defaultDir;
+  return readDaemonPointer(defaultDir)?.stateDir ?? defaultDir;
 }

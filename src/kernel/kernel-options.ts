@@ -7,8 +7,9 @@ import { ContractValidationError } from '../errors/error-catalog.js';
 /** Options of `createKernel`. */
 export interface KernelOptions {
   /**
-   * Directory for process records (and, later, the control plane's token). Created on first use, mode 0700.
-   * @default `$XDG_STATE_HOME/self-hosted-inference-core`, else `<os.tmpdir()>/self-hosted-inference-core-<uid>`
+   * Directory for process records (and, for `shic up`, the control API's address and token). Created on first
+   * use, mode 0700.
+   * @default `$SHIC_STATE_DIR`, else `$XDG_STATE_HOME/shic`, else `~/.local/state/shic` ({@link defaultStateDir})
    */
   stateDir?: string;
   /** Structured logger. @default pino({ level: 'silent' }) */
@@ -33,11 +34,13 @@ export interface ResolvedKernelOptions {
   defaultLeaseTtlMs: number;
 }
 
-/** The per-user default state directory. */
+/**
+ * The one default state directory of the kernel, `shic up` and every `shic` command: `$SHIC_STATE_DIR`, else
+ * `$XDG_STATE_HOME/shic`, else `~/.local/state/shic`.
+ */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.XDG_STATE_HOME) return path.join(env.XDG_STATE_HOME, 'self-hosted-inference-core');
-  const user = typeof process.getuid === 'function' ? String(process.getuid()) : os.userInfo().username;
-  return path.join(os.tmpdir(), `self-hosted-inference-core-${user}`);
+  if (env.SHIC_STATE_DIR) return path.resolve(env.SHIC_STATE_DIR);
+  return path.join(env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state'), 'shic');
 }
 
 /**

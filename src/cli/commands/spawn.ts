@@ -34,14 +34,14 @@ export function registerSpawnCommand(program: Command, io: CliIo): void {
     .option('--alias <name>', 'model alias (also the deployment name); default the file name')
     .option(
       '--binary <path>',
-      'llama-server binary (default: SHIC_LLAMA_SERVER, PATH, or `shic llama-server build`)',
+      'llama-server binary (default: $SHIC_LLAMA_SERVER, else llama-server on PATH, else the `shic llama-server build` cache)',
     )
     .option('--ttl <duration>', 'default lease TTL (ms, 30s, 5m)', parseDurationMs)
     .option('--idle <duration>', 'stop after this long without leases', parseDurationMs);
   addSingleDeploymentOptions(llamaCpp).action(async (flags: SpawnFlags, command: Command) => {
     const alias = flags.alias ?? basename(flags.model).replace(/\.gguf$/i, '');
-    // The help promises SHIC_LLAMA_SERVER as the default binary, as `shic llama-server build` resolves it.
-    const binary = flags.binary ?? io.env.SHIC_LLAMA_SERVER;
+    // Without --binary the backend resolves it (SHIC_LLAMA_SERVER, PATH, cache), as everywhere else.
+    const binary = flags.binary;
     const bootSpec = {
       model: resolve(flags.model),
       alias,

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFile, parseConfigObject } from '../../config/load-config.js';
 import type { CliIo } from '../cli-context.js';
-import { parsePort } from '../parse-options.js';
+import { LOG_LEVELS, parseLogLevel, parsePort } from '../parse-options.js';
 import { ALLOW_REMOTE_HELP, runForeground } from '../run-foreground.js';
 
 /** `shic up [config]`: the foreground daemon. */
@@ -18,7 +18,7 @@ export function registerUpCommand(program: Command, io: CliIo): void {
     )
     .option('--allow-remote', ALLOW_REMOTE_HELP)
     .option('--port <port>', 'control API port (0 = pick a free one)', parsePort)
-    .option('--log-level <level>', 'trace|debug|info|warn|error|silent')
+    .option('--log-level <level>', `log level: ${LOG_LEVELS.join('|')}`, parseLogLevel)
     .action(async (configPath: string | undefined, opts, command: Command) => {
       const file = configPath ?? (existsSync('shic.yaml') ? 'shic.yaml' : undefined);
       const loaded = file

@@ -1,4 +1,4 @@
-// The backend-author conformance kit: a vitest suite and the plain rule checks it is made of.
+// The backend-author conformance kit: the plain rule checks (the vitest suite is in testing/vitest/).
 export type { BackendConformanceOptions, ConformanceSetupResult } from './backend-conformance-options.js';
 export { checkEndpointDescriptor } from './check-endpoint-descriptor.js';
 export { checkHealthStatus } from './check-health-status.js';
@@ -19,7 +19,6 @@ export {
   startConformanceRun,
 } from './conformance-run.js';
 export { CONFORMANCE_RULES, type ConformanceRule, ConformanceViolation } from './conformance-violation.js';
-export { describeBackendConformance } from './describe-backend-conformance.js';
 export {
   CONFORMANCE_MARKER_ENV,
   canFindMarkedProcesses,

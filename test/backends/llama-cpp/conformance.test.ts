@@ -1,6 +1,6 @@
 // The llama-cpp backend under the backend-author conformance kit, with the real llama-server and tiny model.
 import { createLlamaCppBackend } from 'self-hosted-inference-core/llama-cpp';
-import { describeBackendConformance } from 'self-hosted-inference-core/testing';
+import { describeBackendConformance } from 'self-hosted-inference-core/testing/vitest';
 import { realLlamaServer } from '../../support/llama-fixture.js';
 
 const API_KEY = 'sk-llama-conformance-91c4e2';

@@ -1,7 +1,7 @@
 // The mlx backend under the backend-author conformance kit, spawning the mlx_lm.server stand-in on a
 // machine that is not macOS arm64 (allowUnsupportedPlatform).
 import { createMlxBackend } from 'self-hosted-inference-core/mlx';
-import { describeBackendConformance } from 'self-hosted-inference-core/testing';
+import { describeBackendConformance } from 'self-hosted-inference-core/testing/vitest';
 import { MLX_STAND_IN } from './mlx-stand-in-process.js';
 
 describeBackendConformance(() => createMlxBackend(), {

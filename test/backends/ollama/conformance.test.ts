@@ -1,7 +1,7 @@
 // The ollama backend under the backend-author conformance kit: attached to the Ollama stand-in daemon, which
 // forwards /v1 to a real llama-server, behind an API key (the stand-in requires `authorization: Bearer`).
 import { createOllamaBackend } from 'self-hosted-inference-core/ollama';
-import { describeBackendConformance } from 'self-hosted-inference-core/testing';
+import { describeBackendConformance } from 'self-hosted-inference-core/testing/vitest';
 import { type LlamaUpstream, startLlamaUpstream } from '../../support/start-llama-upstream.js';
 import { type OllamaStandIn, startOllamaStandIn } from './ollama-stand-in-process.js';
 

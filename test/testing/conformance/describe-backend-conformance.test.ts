@@ -1,7 +1,8 @@
 // The vitest suite itself, on conforming stand-in backends: every rule passes, setup and teardown run.
 import { execa, type ResultPromise } from 'execa';
 import getPort from 'get-port';
-import { CONFORMANCE_RULES, describeBackendConformance } from 'self-hosted-inference-core/testing';
+import { CONFORMANCE_RULES } from 'self-hosted-inference-core/testing';
+import { describeBackendConformance } from 'self-hosted-inference-core/testing/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitForHealth } from '../../support/wait-for-health.js';
 import { conformanceTestBackend, STAND_IN_SERVER } from './conformance-test-backend.js';
