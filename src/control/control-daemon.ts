@@ -41,7 +41,10 @@ export interface Daemon {
   readonly token: string;
   /** Starts every `start: eager` deployment in parallel; failures are reported, not thrown. */
   startEager(signal?: AbortSignal): Promise<EagerStartResult[]>;
-  /** Stops the control API, closes the kernel (stopping what it spawned) and removes the state files. */
+  /**
+   * Drains the control API, closes the kernel (stopping what it spawned), closes the API within its grace and
+   * removes the state files.
+   */
   close(): Promise<void>;
 }
 
@@ -107,9 +110,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
       close() {
         closing ??= (async () => {
+          // Drain first (no new work, in-flight calls aborted), stop the servers while event streams still
+          // carry their last events, then end the streams and cut what is left.
           await removePointer();
-          await running.server.close();
+          running.server.drain();
           await running.kernel.close();
+          await running.server.close();
           await releaseLock();
         })();
         return closing;

@@ -1,12 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIPv4, isIPv6 } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isIPv4, isIPv6, type Socket } from 'node:net';
 import { type Logger, pino } from 'pino';
+import { KernelError } from '../errors/kernel-error.js';
 import type { ControlKernel } from './control-kernel.js';
 import { registerControlRoutes } from './control-routes.js';
 import type { DeploymentCatalog } from './deployment-catalog.js';
-import { toErrorResponse } from './error-mapping.js';
+import { type ControlErrorBody, toErrorResponse } from './error-mapping.js';
+import { HttpRouter, type RouteOutcome } from './http-router.js';
 import { ControlMetrics } from './metrics.js';
+import { readJsonBody } from './read-json-body.js';
 import type { SseStream } from './sse-stream.js';
 
 /** Options of {@link startControlServer}. */
@@ -25,6 +28,8 @@ export interface ControlServerOptions {
   bodyLimitBytes?: number;
   /** SSE keep-alive comment interval, in ms. @default 15000 */
   sseHeartbeatMs?: number;
+  /** How long `close()` lets in-flight requests finish before it cuts their connections, in ms. @default 5000 */
+  closeGraceMs?: number;
 }
 
 /** A listening control API. */
@@ -34,7 +39,16 @@ export interface ControlServer {
   readonly host: string;
   readonly port: number;
   readonly metrics: ControlMetrics;
-  /** Ends SSE streams, stops listening and unsubscribes from the kernel (idempotent; the kernel stays open). */
+  /**
+   * First step of a shutdown: stops accepting connections, answers new requests with 503 `shutting_down`, aborts
+   * in-flight ones (they answer 503 too) and closes idle keep-alive connections. Event streams stay open, so
+   * they still carry the kernel's last events (idempotent).
+   */
+  drain(): void;
+  /**
+   * Drains, ends event streams, waits up to `closeGraceMs` for in-flight answers, then cuts every remaining
+   * connection and unsubscribes from the kernel (idempotent; the kernel stays open).
+   */
   close(): Promise<void>;
 }
 
@@ -55,52 +69,76 @@ function bearerMatches(header: string | undefined, expected: Buffer): boolean {
   return timingSafeEqual(digest(match[1]!.trim()), expected);
 }
 
+function errorBody(code: string, message: string): ControlErrorBody {
+  return { error: { code, message, details: {} } };
+}
+
+function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function writeOutcome(res: ServerResponse, outcome: RouteOutcome): void {
+  if ('streamed' in outcome) return;
+  if ('json' in outcome) return writeJson(res, 200, outcome.json);
+  res.writeHead(200, {
+    'content-type': outcome.contentType,
+    'content-length': String(Buffer.byteLength(outcome.text)),
+  });
+  res.end(outcome.text);
+}
+
+// Errors Node's HTTP parser raises before a request exists (huge headers, garbage) still get the API's shape.
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) return void socket.destroy();
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify(
+    tooLarge
+      ? errorBody(
+          'headers_too_large',
+          'The request line or headers are larger than the server accepts (16 KiB).',
+        )
+      : errorBody('bad_request', 'The request is not valid HTTP/1.1.'),
+  );
+  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+const UNAUTHORIZED = errorBody(
+  'unauthorized',
+  'Missing or wrong bearer token: send `Authorization: Bearer <token>` (the token is in <stateDir>/control.token).',
+);
+const SHUTTING_DOWN = errorBody(
+  'shutting_down',
+  'The shic daemon is shutting down; retry against its successor.',
+);
+
 /**
- * Starts the control API (Fastify) over a kernel: bearer auth on every route except `GET /healthz`, zod-checked
- * bodies (400 with field paths), a body limit (413), typed errors as `{ error: { code, message, details } }`,
- * SSE for events and log follow, and Prometheus metrics fed from kernel events.
+ * Starts the control API (node:http) over a kernel: bearer auth on every route except `GET /healthz`, JSON
+ * bodies only (415 otherwise, 413 over the limit), zod-checked fields (400 with field paths), typed errors as
+ * `{ error: { code, message, details } }` on every path (431 and 503 included), SSE for events and log follow,
+ * Prometheus metrics fed from kernel events, and a shutdown with a deadline.
  * @throws when the address cannot be bound.
  */
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const expected = digest(options.token);
+  const bodyLimit = options.bodyLimitBytes ?? 1024 * 1024;
   const streams = new Set<SseStream>();
-  const metrics = new ControlMetrics();
+  const inFlight = new Map<ServerResponse, AbortController>();
+  const metrics = new ControlMetrics(() => inFlight.size - streams.size);
   const unsubscribe = options.kernel.on('*', metrics.observe);
-  const app: FastifyInstance = Fastify({
-    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
-    logger: false,
-  });
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.method === 'GET' && request.url.split('?')[0] === '/healthz') return;
-    if (!bearerMatches(request.headers.authorization, expected)) {
-      reply.header('www-authenticate', 'Bearer');
-      return reply.code(401).send({
-        error: {
-          code: 'unauthorized',
-          message:
-            'Missing or wrong bearer token: send `Authorization: Bearer <token>` (the token is in <stateDir>/control.token).',
-          details: {},
-        },
-      });
-    }
-  });
-  app.setErrorHandler((error, request, reply) => {
-    const { status, body } = toErrorResponse(error);
-    const log = { code: body.error.code, method: request.method, route: request.routeOptions.url };
-    if (status >= 500) logger.error({ ...log, err: error }, 'control request failed');
-    else logger.debug(log, 'control request rejected');
-    return reply.code(status).send(body);
-  });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      error: { code: 'route_not_found', message: `No route ${request.method} ${request.url}.`, details: {} },
-    }),
-  );
-  app.addHook('preClose', async () => {
-    for (const stream of streams) stream.close();
-  });
-  registerControlRoutes(app, {
+  const router = new HttpRouter();
+  registerControlRoutes(router, {
     kernel: options.kernel,
     catalog: options.catalog,
     metrics,
@@ -108,15 +146,75 @@ export async function startControlServer(options: ControlServerOptions): Promise
     sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
     startedAt: Date.now(),
   });
+  let draining = false;
+
+  async function serve(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://control');
+    const method = req.method ?? 'GET';
+    const open = method === 'GET' && url.pathname === '/healthz';
+    if (!open && !bearerMatches(req.headers.authorization, expected)) {
+      return writeJson(res, 401, UNAUTHORIZED, { 'www-authenticate': 'Bearer' });
+    }
+    let match: ReturnType<HttpRouter['match']>;
+    try {
+      match = router.match(method, url.pathname);
+    } catch (error) {
+      throw new KernelError('invalid_request', 'The request path has malformed percent-encoding.', {
+        cause: error,
+      });
+    }
+    if (!match) {
+      const shown = url.pathname.length > 200 ? `${url.pathname.slice(0, 200)}…` : url.pathname;
+      return writeJson(res, 404, errorBody('route_not_found', `No route ${method} ${shown}.`));
+    }
+    const body = await readJsonBody(req, bodyLimit);
+    const outcome = await match.handler({
+      params: match.params,
+      query: Object.fromEntries(url.searchParams),
+      body,
+      raw: req,
+      res,
+      signal,
+    });
+    writeOutcome(res, outcome);
+  }
+
+  const server = createServer((req, res) => {
+    const controller = new AbortController();
+    inFlight.set(res, controller);
+    res.on('close', () => {
+      inFlight.delete(res);
+      if (!res.writableFinished) controller.abort();
+    });
+    if (draining) return writeJson(res, 503, SHUTTING_DOWN, { connection: 'close' });
+    serve(req, res, controller.signal).catch((error: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      if (draining) return writeJson(res, 503, SHUTTING_DOWN, { connection: 'close' });
+      const { status, body } = toErrorResponse(error);
+      const log = { code: body.error.code, method: req.method, url: req.url?.slice(0, 200) };
+      if (status >= 500) logger.error({ ...log, err: error }, 'control request failed');
+      else logger.debug(log, 'control request rejected');
+      // A refused body may still be on the wire: do not let the next request on this socket parse it.
+      const unread = !req.complete;
+      writeJson(res, status, body, unread ? { connection: 'close' } : {});
+    });
+  });
+  server.on('clientError', answerClientError);
+
   const host = options.host ?? '127.0.0.1';
   try {
-    await app.listen({ host, port: options.port ?? 0 });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port: options.port ?? 0 }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
   } catch (error) {
     unsubscribe();
-    await app.close();
     throw error;
   }
-  const address = app.server.address();
+  const address = server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   const urlHost = isIPv6(host) ? `[${host}]` : host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   if (!isLoopbackHost(host)) {
@@ -125,16 +223,35 @@ export async function startControlServer(options: ControlServerOptions): Promise
       'control API listens beyond loopback: anyone who can reach it and has the token controls the daemon',
     );
   }
+  const serverClosed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  const drain = () => {
+    if (draining) return;
+    draining = true;
+    server.close();
+    for (const controller of inFlight.values()) controller.abort();
+    server.closeIdleConnections();
+  };
   let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost}:${port}`,
     host,
     port,
     metrics,
+    drain,
     close() {
       closing ??= (async () => {
+        drain();
+        for (const stream of streams) stream.close();
+        const answered = Promise.all(
+          [...inFlight.keys()].map(
+            (res) => new Promise<void>((resolve) => res.once('close', () => resolve())),
+          ),
+        );
+        const grace = AbortSignal.timeout(options.closeGraceMs ?? 5_000);
+        await Promise.race([answered, new Promise((resolve) => grace.addEventListener('abort', resolve))]);
+        server.closeAllConnections();
         unsubscribe();
-        await app.close();
+        await serverClosed;
       })();
       return closing;
     },

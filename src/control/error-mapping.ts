@@ -14,6 +14,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   incompatible: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
+  headers_too_large: 431,
+  shutting_down: 503,
   capacity_exhausted: 503,
   readiness_timeout: 503,
   crash_loop: 503,
@@ -25,33 +27,13 @@ const STATUS_BY_CODE: Record<string, number> = {
 export function statusForCode(code: string): number {
   const mapped = STATUS_BY_CODE[code];
   if (mapped !== undefined) return mapped;
-  if (code.startsWith('invalid_') || code === 'unknown_backend') return 400;
+  if (code.startsWith('invalid_') || code === 'unknown_backend' || code === 'bad_request') return 400;
   return 500;
-}
-
-interface FastifyLikeError {
-  code?: string;
-  statusCode?: number;
-  message: string;
-}
-
-function fromFrameworkError(error: FastifyLikeError): { status: number; body: ControlErrorBody } {
-  const status = error.statusCode ?? 500;
-  const byStatus: Record<number, string> = {
-    400: 'invalid_json',
-    404: 'route_not_found',
-    413: 'body_too_large',
-    415: 'unsupported_media_type',
-  };
-  const code = byStatus[status] ?? 'internal_error';
-  const message = status >= 500 ? 'Internal error in the control API.' : error.message;
-  return { status, body: { error: { code, message, details: { cause: error.code ?? null } } } };
 }
 
 /**
  * Maps any error thrown while serving a request to an HTTP status and body. Kernel errors keep their stable
- * `code` and JSON-safe details (secrets serialize as `[redacted]`); framework errors (bad JSON, too large)
- * get `invalid_json` / `body_too_large`; anything else is a 500 that hides internals.
+ * `code` and JSON-safe details (secrets serialize as `[redacted]`); anything else is a 500 that hides internals.
  */
 export function toErrorResponse(error: unknown): { status: number; body: ControlErrorBody } {
   if (KernelError.isInstance(error)) {
@@ -67,9 +49,6 @@ export function toErrorResponse(error: unknown): { status: number; body: Control
         },
       },
     };
-  }
-  if (typeof error === 'object' && error !== null && 'statusCode' in error) {
-    return fromFrameworkError(error as FastifyLikeError);
   }
   return {
     status: 500,

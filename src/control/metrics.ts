@@ -20,8 +20,17 @@ export class ControlMetrics {
   readonly #readiness: Histogram;
   readonly #leaseEvents: Counter;
 
-  constructor() {
+  /** @param inFlight reads how many control requests are being answered (event streams excluded). */
+  constructor(inFlight: () => number = () => 0) {
     const registers = [this.registry];
+    new Gauge({
+      name: 'shic_control_requests_in_flight',
+      help: 'Control API requests being answered (event and log streams excluded).',
+      registers,
+      collect() {
+        this.set(inFlight());
+      },
+    });
     this.#instances = new Gauge({
       name: 'shic_instances',
       help: 'Instances by lifecycle state (stopped instances are not counted).',

@@ -129,6 +129,21 @@ describe('startControlServer', () => {
     expect(res.json().error.code).toBe('body_too_large');
   });
 
+  it('answers a non-JSON body with 415 and a huge request line with 431, both in the API error shape', async () => {
+    const plain = await request(`${url}/v1/endpoints/ensure`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'text/plain' },
+      body: '{"deployment":"tiny"}',
+    });
+    expect(plain.statusCode).toBe(415);
+    expect(((await plain.body.json()) as { error: { code: string } }).error.code).toBe(
+      'unsupported_media_type',
+    );
+    const huge = await request(`${url}/v1/instances/${'x'.repeat(20_000)}`, { headers: auth });
+    expect(huge.statusCode).toBe(431);
+    expect(await huge.body.json()).toMatchObject({ error: { code: 'headers_too_large', details: {} } });
+  });
+
   it('answers 404 for an unknown instance, lease, deployment or route', async () => {
     const cases: [string, string, unknown, string][] = [
       ['GET', '/v1/instances/nope', undefined, 'instance_not_found'],
