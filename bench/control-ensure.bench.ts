@@ -1,4 +1,4 @@
-// Benchmark: warm `POST /v1/endpoints/ensure` over loopback with keep-alive (issue 7, target p50 ≤ 1 ms).
+// Benchmark: warm `POST /v1/endpoints/ensure` over loopback with keep-alive (target p50 ≤ 1 ms).
 // Run with `npx tsx --conditions=shic-source bench/control-ensure.bench.ts`. Prints p50/p99 in ms and req/s; not a test.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const server = await provisionLlamaServer({ onProgress });
   say(`      using ${server.binaryPath} (${server.source}, version ${server.version})`);
 
-  step(2, 'tiny random-weight llama model (GGUF, DESIGN §10)');
+  step(2, 'tiny random-weight llama model (GGUF)');
   const modelPath = await ensureTinyLlamaModel({ vocabPath: await vocabModelPath({ onProgress }) });
   say(`      ${modelPath} (${(statSync(modelPath).size / 1e6).toFixed(1)} MB)`);
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { InvalidBootSpecError, Secret, type Secret as SecretType } from 'self-hosted-inference-core';
+import { InvalidBootSpecError, Secret, type Secret as SecretType, valueAt } from 'self-hosted-inference-core';
 import { z } from 'zod';
 import { findLlamaServer } from './find-llama-server.js';
 
@@ -105,15 +105,6 @@ function describeValue(value: unknown): string {
   if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
   const text = JSON.stringify(value);
   return `${typeof value} ${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
-}
-
-function valueAt(input: unknown, keys: PropertyKey[]): unknown {
-  let current = input;
-  for (const key of keys) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
 }
 
 // One message naming every bad field, its value (unless sensitive) and the rule it broke.

@@ -1,12 +1,11 @@
 import {
+  errorMessage,
   type HealthResult,
   httpProbe,
   type InstanceTarget,
   type ProbeContext,
 } from 'self-hosted-inference-core';
 import { llamaServerTarget } from './llama-server-target.js';
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
  * A functional check for a server whose `/health` says ok while generation is broken: a 1-token completion

@@ -1,12 +1,11 @@
 import {
+  errorMessage,
   type HealthResult,
   httpProbe,
   type InstanceTarget,
   type ProbeContext,
 } from 'self-hosted-inference-core';
 import { llamaServerTarget } from './llama-server-target.js';
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
  * Liveness of a llama-server: `GET /health` 200 with `{"status":"ok"}` → healthy; 503 → degraded ("loading");

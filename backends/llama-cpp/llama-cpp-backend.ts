@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   type Backend,
   type BackendManifestInput,
+  clientHost,
   type InstanceSpec,
   InvalidBootSpecError,
   type PlanContext,
@@ -60,13 +61,6 @@ export function llamaCppManifest(embeddings?: boolean): BackendManifestInput {
     resourceProfile: { accelerators: ['cpu', 'cuda', 'metal', 'vulkan'], memory: 'model size + KV cache' },
     metadata: { binary: 'llama-server' },
   };
-}
-
-// Clients reach a wildcard bind through loopback; IPv6 literals need brackets in URLs.
-function clientHost(host: string): string {
-  if (host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::' || host === '[::]') return '[::1]';
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 const KEY_CACHE_SIZE = 256;

@@ -1,12 +1,11 @@
 import {
+  errorMessage,
   httpProbe,
   type InstanceTarget,
   type ProbeContext,
   type ReadinessResult,
 } from 'self-hosted-inference-core';
 import { llamaServerTarget } from './llama-server-target.js';
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
  * One readiness probe: `GET /health` → 200 ready; 503 pending ("loading model"); no answer (connection refused,

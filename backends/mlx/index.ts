@@ -1,4 +1,4 @@
-// The MLX backend (DESIGN §6): a kernel-spawned mlx_lm.server with functional readiness.
+// The MLX backend : a kernel-spawned mlx_lm.server with functional readiness.
 export { assertMlxPlatform, type MlxPlatform } from './assert-mlx-platform.js';
 export {
   buildMlxServerCommand,

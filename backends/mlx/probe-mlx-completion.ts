@@ -1,11 +1,9 @@
-import { httpProbe } from 'self-hosted-inference-core';
+import { errorMessage, httpProbe } from 'self-hosted-inference-core';
 
 /** What one 1-token completion showed. */
 export type MlxCompletionProbe =
   | { ok: true; status: number }
   | { ok: false; status?: number; detail: string };
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
  * Asks for one token (`POST /v1/completions {model, prompt, max_tokens: 1}`): the only reliable sign that

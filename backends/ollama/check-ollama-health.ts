@@ -1,9 +1,12 @@
-import type { HealthResult, InstanceTarget, ProbeContext } from 'self-hosted-inference-core';
+import {
+  errorMessage,
+  type HealthResult,
+  type InstanceTarget,
+  type ProbeContext,
+} from 'self-hosted-inference-core';
 import { getOllamaVersion, listLoadedOllamaModels, showOllamaModel } from './ollama-api.js';
 import { sameOllamaModel } from './ollama-model-name.js';
 import { ollamaTarget } from './ollama-target.js';
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
  * Health of an attachment: the daemon answers `GET /api/version`, and `GET /api/ps` lists the model →

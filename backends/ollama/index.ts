@@ -1,4 +1,4 @@
-// The Ollama attach backend (DESIGN §6): attaches to a daemon it never owns.
+// The Ollama attach backend (guides/ollama-attach.md): attaches to a daemon it never owns.
 export { checkOllamaHealth } from './check-ollama-health.js';
 export { type CreateOllamaBackendOptions, createOllamaBackend } from './create-ollama-backend.js';
 export {

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { InvalidBootSpecError } from 'self-hosted-inference-core';
+import { clientHost, InvalidBootSpecError } from 'self-hosted-inference-core';
 
 /** Where a client finds Ollama when nothing is configured. */
 export const DEFAULT_OLLAMA_ROOT = 'http://127.0.0.1:11434';
@@ -16,13 +16,6 @@ function splitHostPort(hostport: string): { host: string; port: string } | undef
   const colon = hostport.indexOf(':');
   if (colon < 0 || hostport.indexOf(':', colon + 1) >= 0) return undefined;
   return { host: hostport.slice(0, colon), port: hostport.slice(colon + 1) };
-}
-
-// A server binds to "0.0.0.0" / "::" / ""; a client must dial a concrete loopback address instead.
-function clientHost(host: string): string {
-  if (host === '' || host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::') return '::1';
-  return host;
 }
 
 function stripTrailing(path: string): string {
@@ -87,8 +80,7 @@ export function resolveOllamaRoot(value?: string): string {
   if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65_535) {
     fail(`port "${port}" is not a number from 1 to 65535`);
   }
-  host = clientHost(host);
-  const hostPart = isIP(host) === 6 ? `[${host}]` : host;
+  const hostPart = clientHost(host);
   let url: URL;
   try {
     url = new URL(`${scheme}://${hostPart}:${port}${path}`);

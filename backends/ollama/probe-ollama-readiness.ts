@@ -1,4 +1,5 @@
 import {
+  errorMessage,
   type InstanceTarget,
   InvalidBootSpecError,
   ModelNotFoundError,
@@ -9,8 +10,6 @@ import {
 import { getOllamaVersion, showOllamaModel } from './ollama-api.js';
 import type { OllamaPullTracker } from './ollama-pull-tracker.js';
 import { ollamaTarget } from './ollama-target.js';
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** The typed error a missing model ends in: it names the model and the command that installs it. */
 export function ollamaModelNotFound(model: string, rootUrl: string): ModelNotFoundError {

@@ -12,6 +12,7 @@ import {
   visit,
 } from 'yaml';
 import type { z } from 'zod';
+import { valueAt } from '../contracts/value-at.js';
 import type { ContractIssue } from '../errors/error-catalog.js';
 import { InvalidConfigError } from '../errors/error-catalog.js';
 import { defaultStateDir } from '../kernel/kernel-options.js';
@@ -50,15 +51,6 @@ const SECRET_KEY = /^(api[-_]?key|token|password|secret|authorization|bearer)$/i
 const PATH_KEYS = ['model', 'modelPath', 'binaryPath', 'cwd'];
 /** Most alias uses a config may expand (a guard against "billion laughs" alias bombs). */
 const MAX_ALIAS_COUNT = 100;
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let current = input;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
-}
 
 // Walks the YAML AST along the path and returns the deepest node found (for a missing key: its parent's key).
 function locate(

@@ -107,7 +107,7 @@ export const controlConfigSchema = z.strictObject({
 });
 export type ControlConfig = z.output<typeof controlConfigSchema>;
 
-/** The `shic.yaml` file (DESIGN §9). */
+/** The `shic.yaml` file (guides/cli.md). */
 export const shicConfigSchema = z
   .strictObject({
     /** JSON Schema reference for editors; ignored. */

@@ -13,7 +13,7 @@ import {
   startupKindSchema,
 } from './vocabulary.js';
 
-/** What a backend declares about itself; the kernel holds it to these claims (DESIGN §2). */
+/** What a backend declares about itself; the kernel holds it to these claims (guides/backend-packages.md). */
 export const backendManifestSchema = z
   .strictObject({
     contractVersion: contractVersionSchema,
@@ -36,7 +36,7 @@ export const backendManifestSchema = z
     metadata: metadataSchema.default({}),
   })
   .refine((m) => m.managementModes.includes(MANAGEMENT_MODE_FOR_STARTUP_KIND[m.startupKind]), {
-    // Otherwise no plan of this backend could ever pass validation (DESIGN §2 pairs kinds and modes).
+    // Otherwise no plan of this backend could ever pass validation (kinds and modes are paired: src/contracts/vocabulary.ts).
     message:
       'must include the management mode paired with startupKind (spawned → kernel_managed, attach_existing_service → externally_managed)',
     path: ['managementModes'],

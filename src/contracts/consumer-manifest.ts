@@ -10,7 +10,7 @@ import {
   startupKindSchema,
 } from './vocabulary.js';
 
-/** What a caller can use; checked against a backend manifest before anything starts (DESIGN §3). */
+/** What a caller can use; checked against a backend manifest before anything starts (guides/architecture.md). */
 export const consumerManifestSchema = z.strictObject({
   contractVersion: contractVersionSchema,
   /** Name of the consuming component, for messages and telemetry. */

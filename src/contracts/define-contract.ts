@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { type ContractIssue, ContractValidationError } from '../errors/error-catalog.js';
 import { Secret } from '../secret/secret.js';
+import { valueAt } from './value-at.js';
 
 /** Field names whose values are credentials: an issue on such a field never repeats its value. */
 const CREDENTIAL_FIELD = /(token|key|secret|password|authorization|credential)/i;
@@ -16,15 +17,6 @@ export interface Contract<S extends z.ZodType> {
   safeParse(
     input: unknown,
   ): { success: true; data: z.output<S> } | { success: false; error: ContractValidationError };
-}
-
-function valueAt(input: unknown, path: PropertyKey[]): unknown {
-  let current = input;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
 }
 
 function preview(value: unknown): unknown {

@@ -3,7 +3,7 @@ import { defineContract } from './define-contract.js';
 import { endpointDescriptorSchema } from './endpoint-descriptor.js';
 import { managementModeSchema, metadataSchema, startupKindSchema } from './vocabulary.js';
 
-/** Lifecycle states (DESIGN §4). */
+/** Lifecycle states (guides/readiness-and-health.md). */
 export const instanceStateSchema = z.enum(['starting', 'ready', 'degraded', 'stopping', 'stopped', 'failed']);
 export type InstanceState = z.infer<typeof instanceStateSchema>;
 

@@ -17,7 +17,7 @@ export type ManagementMode = z.infer<typeof managementModeSchema>;
 export const startupKindSchema = z.enum(['spawned', 'attach_existing_service']);
 export type StartupKind = z.infer<typeof startupKindSchema>;
 
-/** The pairing DESIGN §2 requires between startup kinds and management modes. */
+/** The pairing every plan and manifest must respect between startup kinds and management modes. */
 export const MANAGEMENT_MODE_FOR_STARTUP_KIND: Record<StartupKind, ManagementMode> = {
   spawned: 'kernel_managed',
   attach_existing_service: 'externally_managed',

@@ -13,7 +13,7 @@ import type { LogEntry } from '../process/log-ring.js';
 import type { KernelEvent } from '../telemetry/kernel-events.js';
 
 /**
- * The part of the kernel (DESIGN §1) the control plane serves. Declared structurally so the control server
+ * The part of the kernel (src/kernel/kernel.ts) the control plane serves. Declared structurally so the control server
  * depends on the kernel's contract, not its implementation.
  */
 export interface ControlKernel {

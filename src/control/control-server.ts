@@ -85,7 +85,10 @@ function writeJson(res: ServerResponse, status: number, body: unknown, headers: 
 
 function writeOutcome(res: ServerResponse, outcome: RouteOutcome): void {
   if ('streamed' in outcome) return;
-  if ('json' in outcome) return writeJson(res, 200, outcome.json);
+  if ('json' in outcome) {
+    writeJson(res, 200, outcome.json);
+    return;
+  }
   res.writeHead(200, {
     'content-type': outcome.contentType,
     'content-length': String(Buffer.byteLength(outcome.text)),

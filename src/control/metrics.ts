@@ -5,7 +5,7 @@ const STATES = ['starting', 'ready', 'degraded', 'stopping', 'failed'] as const;
 type TrackedState = (typeof STATES)[number];
 
 /**
- * Prometheus metrics of the control plane, built only from kernel telemetry events (DESIGN §8), so they
+ * Prometheus metrics of the control plane, built only from kernel telemetry events (guides/telemetry.md), so they
  * count what the kernel reported rather than sampling it. One registry per daemon (never the global one).
  */
 export class ControlMetrics {

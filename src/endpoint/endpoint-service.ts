@@ -66,7 +66,7 @@ export interface EndpointServiceOptions {
 }
 
 /**
- * The kernel's front door (DESIGN §1, §5): checks compatibility before anything starts, ensures the
+ * The kernel's front door (guides/leases.md): checks compatibility before anything starts, ensures the
  * instance, leases it and publishes its endpoint; revokes leases when instances die and stops instances
  * that stay unleased for their `idleShutdownMs`.
  */

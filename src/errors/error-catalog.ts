@@ -28,7 +28,7 @@ export class ContractValidationError extends KernelError {
   }
 }
 
-/** A startup plan failed one of the truthfulness checks (DESIGN §2); nothing was started. */
+/** A startup plan failed one of the truthfulness checks (STARTUP_PLAN_CHECKS in src/plan/validate-startup-plan.ts); nothing was started. */
 export class InvalidStartupPlanError extends KernelError {
   override name = 'InvalidStartupPlanError';
   readonly check: string;

@@ -30,7 +30,7 @@ import type { KernelEvent, KernelEventListener, KernelEventName } from '../telem
 import type { ResolvedKernelOptions } from './kernel-options.js';
 
 /**
- * The lifecycle kernel (DESIGN §1): backends, instances, and their telemetry. Create it with
+ * The lifecycle kernel (guides/architecture.md): backends, instances, and their telemetry. Create it with
  * `createKernel()`; every method is a thin front over the backend registry and the instance manager.
  */
 export class Kernel {
@@ -110,7 +110,7 @@ export class Kernel {
   }
 
   /**
-   * Whether a consumer can use a backend (DESIGN §3); nothing is started.
+   * Whether a consumer can use a backend (guides/backend-packages.md); nothing is started.
    * @throws UnknownBackendError; ContractValidationError for a bad consumer manifest.
    */
   compatibility(backendId: string, consumer: ConsumerManifestInput): CompatibilityResult {

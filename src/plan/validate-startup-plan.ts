@@ -17,7 +17,7 @@ export const STARTUP_PLAN_CHECKS = [
 export type StartupPlanCheck = (typeof STARTUP_PLAN_CHECKS)[number] | 'schema';
 
 /**
- * Parses a backend's plan and holds it to the backend's manifest and the caller's spec (DESIGN §2).
+ * Parses a backend's plan and holds it to the backend's manifest and the caller's spec (guides/backend-packages.md).
  * Runs before any side effect: a plan that fails is never started.
  * @throws InvalidStartupPlanError (`invalid_startup_plan`) naming the check, backend, declared and actual values.
  */

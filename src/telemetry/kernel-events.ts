@@ -21,7 +21,7 @@ export interface LeaseEventBase {
 /** Why an instance stopped. */
 export type StopReason = 'requested' | 'idle' | 'close' | 'failed' | 'aborted';
 
-/** Every telemetry event the kernel emits, by name (DESIGN §8). Durations are in ms. */
+/** Every telemetry event the kernel emits, by name (guides/telemetry.md). Durations are in ms. */
 export interface KernelEventMap {
   'instance.starting': InstanceEventBase & { attempt: number; port?: number };
   'instance.spawned': InstanceEventBase & { pid: number; port?: number; spawnMs: number };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readGguf } from './gguf-reader.js';
 import { type GgufTensor, type GgufValue, writeGguf } from './gguf-writer.js';
 
-/** Hyper-parameters of the tiny test model (DESIGN §10). */
+/** Hyper-parameters of the tiny test model (llama architecture, context 512, embedding 64, 2 blocks, 4 heads). */
 export const TINY_LLAMA = {
   contextLength: 512,
   embedding: 64,
@@ -122,7 +122,7 @@ function tinyMetadata(tokenizer: Map<string, GgufValue>, vocab: number): Map<str
 }
 
 /**
- * Writes the tiny llama GGUF v3 model of DESIGN §10 (~17 MB, f32, random weights σ 0.02, tokenizer copied
+ * Writes the tiny llama GGUF v3 model (~17 MB, f32, random weights σ 0.02, tokenizer copied
  * from `vocabPath`). Deterministic: the same seed and vocab file give identical bytes. Written atomically.
  * @returns the written path.
  * @throws {Error} when `vocabPath` is not a llama-tokenizer GGUF.

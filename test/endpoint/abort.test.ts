@@ -1,4 +1,4 @@
-// Cancellation of ensureEndpoint (issue 4, point 6) with a slow-starting stand-in (`--ready-after-ms 2000`):
+// Cancellation of ensureEndpoint with a slow-starting stand-in (`--ready-after-ms 2000`):
 // the only caller aborting stops the start; with another caller waiting the start continues for it.
 import { afterEach, describe, expect, it } from 'vitest';
 import { consumerInput, executionContext, owner, standInRequest } from '../support/consumers.js';

@@ -50,9 +50,10 @@ describe('createKernel', () => {
     expect(kernel.listBackends()).toEqual(['stand-in']);
   });
 
-  it('defaults stateDir to a per-user directory', () => {
-    expect(defaultStateDir({ XDG_STATE_HOME: '/x/state' })).toBe('/x/state/self-hosted-inference-core');
-    expect(defaultStateDir({})).toMatch(new RegExp(`^${os.tmpdir()}/self-hosted-inference-core-`));
+  it('defaults stateDir to the one per-user directory shic uses too', () => {
+    expect(defaultStateDir({ SHIC_STATE_DIR: '/x/mine', XDG_STATE_HOME: '/x/state' })).toBe('/x/mine');
+    expect(defaultStateDir({ XDG_STATE_HOME: '/x/state' })).toBe('/x/state/shic');
+    expect(defaultStateDir({})).toBe(`${os.homedir()}/.local/state/shic`);
   });
 
   it('stops every spawned stand-in on close, is idempotent, and refuses work afterwards', async () => {

@@ -94,7 +94,7 @@ describe('writeTinyLlamaModel', () => {
     expect(await sha(a)).not.toBe(await sha(c));
   });
 
-  it('stores the DESIGN §10 hyper-parameters, the copied tokenizer and the tensor layout', async () => {
+  it('stores the tiny model hyper-parameters, the copied tokenizer and the tensor layout', async () => {
     const file = await readGguf(await writeTinyLlamaModel({ path: join(dir, 'm.gguf'), vocabPath }));
     const value = (key: string) => file.metadata.get(key)?.value;
     expect(value('general.architecture')).toBe('llama');

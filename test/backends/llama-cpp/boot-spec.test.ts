@@ -1,3 +1,5 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { KernelError, Secret } from 'self-hosted-inference-core';
@@ -19,7 +21,10 @@ describe('normalizeLlamaCppBootSpec', () => {
   });
 
   it('applies every default to a spec naming only the model', () => {
-    const spec = normalizeLlamaCppBootSpec({ model: '/models/tiny-llama.Q4_K_M.gguf' });
+    const spec = normalizeLlamaCppBootSpec(
+      { model: '/models/tiny-llama.Q4_K_M.gguf' },
+      { env: { PATH: '', XDG_CACHE_HOME: '/nonexistent' } },
+    );
     expect(spec).toEqual({
       model: '/models/tiny-llama.Q4_K_M.gguf',
       alias: 'tiny-llama.Q4_K_M',
@@ -32,6 +37,43 @@ describe('normalizeLlamaCppBootSpec', () => {
       readyTimeoutMs: 60_000,
       idleShutdownMs: 300_000,
     });
+  });
+
+  it('finds the binary as everywhere else: SHIC_LLAMA_SERVER, then PATH, then the provisioning cache', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'shic-find-llama-'));
+    try {
+      const onPath = path.join(dir, 'bin', 'llama-server');
+      const cached = path.join(
+        dir,
+        'cache',
+        'self-hosted-inference-core',
+        'llama-server',
+        'node-llama-cpp-3.21.1-v1',
+        'bin',
+        'llama-server',
+      );
+      for (const file of [onPath, cached]) {
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, '#!/bin/sh\n', { mode: 0o755 });
+      }
+      const binary = (env: NodeJS.ProcessEnv) =>
+        normalizeLlamaCppBootSpec({ model: '/m.gguf' }, { env }).binaryPath;
+      const cache = { XDG_CACHE_HOME: path.join(dir, 'cache') };
+      expect(binary({ SHIC_LLAMA_SERVER: '/opt/llama-server', PATH: path.dirname(onPath), ...cache })).toBe(
+        '/opt/llama-server',
+      );
+      expect(binary({ PATH: path.dirname(onPath), ...cache })).toBe(onPath);
+      expect(binary({ PATH: '', ...cache })).toBe(cached);
+      expect(binary({ PATH: '', XDG_CACHE_HOME: path.join(dir, 'empty') })).toBe('llama-server');
+      expect(
+        normalizeLlamaCppBootSpec(
+          { model: '/m.gguf', binaryPath: '/x/ls' },
+          { env: { SHIC_LLAMA_SERVER: '/y' } },
+        ).binaryPath,
+      ).toBe('/x/ls');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('resolves a relative model path against cwd and takes the alias from the request model id', () => {
@@ -63,6 +105,14 @@ describe('normalizeLlamaCppBootSpec', () => {
   it('generates a fresh random key per call for apiKey "generate"', () => {
     const a = normalizeLlamaCppBootSpec({ model: '/a.gguf', apiKey: 'generate' });
     const b = normalizeLlamaCppBootSpec({ model: '/a.gguf', apiKey: 'generate' });
+    expect(a.apiKeySource).toBe('generated');
+    expect(a.apiKey?.expose()).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(a.apiKey?.expose()).not.toBe(b.apiKey?.expose());
+  });
+
+  it('generates a key for "generate" given as a Secret too (how shic.yaml passes apiKey), never the literal', () => {
+    const a = normalizeLlamaCppBootSpec({ model: '/a.gguf', apiKey: new Secret('generate') });
+    const b = normalizeLlamaCppBootSpec({ model: '/a.gguf', apiKey: new Secret('generate') });
     expect(a.apiKeySource).toBe('generated');
     expect(a.apiKey?.expose()).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(a.apiKey?.expose()).not.toBe(b.apiKey?.expose());
