@@ -1,4 +1,5 @@
-// Public API of self-hosted-inference-core. Everything a caller or backend author needs is exported here.
+// Public API of self-hosted-inference-core: a deliberate list. Contracts are exported as their types and
+// parseX/safeParseX functions; the zod schemas behind them stay internal so they can change without a major.
 export type {
   Backend,
   HealthResult,
@@ -28,22 +29,120 @@ export {
   shicConfigJsonSchema,
   shicConfigSchema,
 } from './config/shic-config.js';
-export * from './contracts/backend-manifest.js';
-export * from './contracts/compatibility-result.js';
-export * from './contracts/consumer-manifest.js';
+export {
+  type BackendManifest,
+  type BackendManifestInput,
+  parseBackendManifest,
+  safeParseBackendManifest,
+} from './contracts/backend-manifest.js';
+export {
+  type CompatibilityFailure,
+  type CompatibilityReason,
+  type CompatibilityResult,
+  parseCompatibilityResult,
+  safeParseCompatibilityResult,
+} from './contracts/compatibility-result.js';
+export {
+  type ConsumerManifest,
+  type ConsumerManifestInput,
+  parseConsumerManifest,
+  safeParseConsumerManifest,
+} from './contracts/consumer-manifest.js';
 export { type Contract, defineContract } from './contracts/define-contract.js';
-export * from './contracts/endpoint-descriptor.js';
-export * from './contracts/endpoint-request.js';
-export * from './contracts/instance-spec.js';
-export * from './contracts/lease.js';
-export * from './contracts/plan-policy.js';
-export * from './contracts/runtime-snapshot.js';
-export * from './contracts/startup-plan.js';
+export {
+  type EndpointDescriptor,
+  parseEndpointDescriptor,
+  safeParseEndpointDescriptor,
+} from './contracts/endpoint-descriptor.js';
+export {
+  type EndpointRequest,
+  type EndpointRequestInput,
+  type EnsureEndpointOptions,
+  type EnsureEndpointOptionsInput,
+  type ExecutionContext,
+  type ExecutionContextInput,
+  parseEndpointRequest,
+  parseEnsureEndpointOptions,
+  parseExecutionContext,
+  safeParseEndpointRequest,
+  safeParseExecutionContext,
+} from './contracts/endpoint-request.js';
+export {
+  type InstanceSpec,
+  type InstanceSpecInput,
+  parseInstanceSpec,
+  safeParseInstanceSpec,
+} from './contracts/instance-spec.js';
+export { type Lease, parseLease, safeParseLease } from './contracts/lease.js';
+export {
+  type PlanPolicy,
+  type PlanPolicyInput,
+  parsePlanPolicy,
+  type RestartPolicyOverride,
+  safeParsePlanPolicy,
+} from './contracts/plan-policy.js';
+export {
+  type HealthStatus,
+  type InstanceState,
+  parseRuntimeSnapshot,
+  type RuntimeSnapshot,
+  safeParseRuntimeSnapshot,
+} from './contracts/runtime-snapshot.js';
+export {
+  type EndpointTemplate,
+  parseStartupPlan,
+  type RestartPolicy,
+  type StartupPlan,
+  type StartupPlanInput,
+  safeParseStartupPlan,
+  type Transport,
+} from './contracts/startup-plan.js';
 export { valueAt } from './contracts/value-at.js';
-export * from './contracts/vocabulary.js';
+export {
+  type BackendId,
+  type Capabilities,
+  type CapabilityValue,
+  CONTRACT_VERSION,
+  type ExecutionSurface,
+  type Headers,
+  MANAGEMENT_MODE_FOR_STARTUP_KIND,
+  type ManagementMode,
+  type Metadata,
+  type Protocol,
+  type RuntimeKind,
+  type StartupKind,
+} from './contracts/vocabulary.js';
 export { ControlClient, type ControlClientOptions, type ControlSseEvent } from './control/control-client.js';
 export type { EnsuredEndpoint, LeaseInstanceOptions, LeaseStats } from './endpoint/endpoint-service.js';
-export * from './errors/error-catalog.js';
+export {
+  AbortedError,
+  BackendFailedError,
+  BinaryNotFoundError,
+  CapacityExhaustedError,
+  type ContractIssue,
+  ContractValidationError,
+  CrashLoopError,
+  DaemonRunningError,
+  DaemonUnreachableError,
+  DuplicateBackendError,
+  IncompatibleError,
+  InstanceNotFoundError,
+  InstanceStoppedError,
+  InvalidBootSpecError,
+  InvalidConfigError,
+  InvalidModelError,
+  InvalidStartupPlanError,
+  KernelClosedError,
+  LeaseNotFoundError,
+  ModelNotFoundError,
+  PlatformUnsupportedError,
+  PortUnavailableError,
+  ProcessExitedError,
+  ReadinessTimeoutError,
+  SpawnFailedError,
+  UnknownBackendError,
+  UnknownDeploymentError,
+} from './errors/error-catalog.js';
 export { errorMessage } from './errors/error-message.js';
 export { KernelError, type KernelErrorContext } from './errors/kernel-error.js';
 export { clientHost } from './http/client-host.js';
@@ -62,4 +161,12 @@ export { type ResolvedCommand, resolveCommand } from './process/resolve-command.
 export type { ExitInfo, ManagedProcess, SpawnOptions } from './process/spawn-process.js';
 export { exposeSecret, Secret } from './secret/secret.js';
 export { EventBus } from './telemetry/event-bus.js';
-export type * from './telemetry/kernel-events.js';
+export type {
+  InstanceEventBase,
+  KernelEvent,
+  KernelEventListener,
+  KernelEventMap,
+  KernelEventName,
+  LeaseEventBase,
+  StopReason,
+} from './telemetry/kernel-events.js';
