@@ -10,6 +10,7 @@ export type {
   ProcessEventVerdict,
   ProgressReport,
   ReadinessResult,
+  SpecIssue,
 } from './backend/backend.js';
 export { isBackendV1 } from './backend/backend.js';
 export { BackendRegistry, type RegisteredBackend } from './backend/backend-registry.js';

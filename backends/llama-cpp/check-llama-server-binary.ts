@@ -46,7 +46,6 @@ export function resolveLlamaServerBinary(
       backend: 'llama-cpp',
       ...(error.path ? { path: error.path } : {}),
       details: { ...error.details, binary },
-      cause: error,
     });
   }
 }

@@ -15,6 +15,7 @@ import { type LlamaCppBootSpec, type LlamaCppBootSpecInput, normalizeLlamaCppBoo
 import { buildLlamaServerArgs } from './build-llama-server-args.js';
 import { buildLlamaServerEnv, inheritedLlamaServerVars } from './build-llama-server-env.js';
 import { checkGgufModel } from './check-gguf-model.js';
+import { checkLlamaCppSpec } from './check-llama-cpp-spec.js';
 import { checkLlamaFunctional } from './check-llama-functional.js';
 import { checkLlamaHealth } from './check-llama-health.js';
 import { checkLlamaServerBinary } from './check-llama-server-binary.js';
@@ -201,6 +202,9 @@ export function createLlamaCppBackend(options: LlamaCppBackendOptions = {}): Bac
         'llama-server preflight passed',
       );
     },
+
+    checkSpec: (spec: InstanceSpec) =>
+      checkLlamaCppSpec(spec, (s) => bootSpecOf(s, options, embeddingsClaim), options.versionTimeoutMs),
 
     probeReadiness: probeLlamaReadiness,
     checkHealth: checkLlamaHealth,

@@ -57,6 +57,16 @@ export type ReadinessResult =
   | { status: 'pending'; detail?: string; timeoutError?: KernelError }
   | { status: 'failed'; error: KernelError };
 
+/** One problem `Backend.checkSpec` found in a spec. */
+export interface SpecIssue {
+  /** Dotted path inside the spec, e.g. `bootSpec.model` or `bootSpec.ctx_size`. */
+  field: string;
+  /** A stable code, e.g. `invalid_boot_spec`, `model_not_found`, `binary_not_found`. */
+  code: string;
+  /** What is wrong and what to do. */
+  message: string;
+}
+
 /** Result of one health check. */
 export interface HealthResult {
   status: HealthStatus;
@@ -114,6 +124,14 @@ export interface Backend {
    * @throws KernelError such as `binary_not_found` or `model_not_found`, naming the path and the fix.
    */
   preflight?(plan: StartupPlan, context: ProbeContext): Promise<void>;
+
+  /**
+   * Static checks of a spec with nothing started and no port taken: boot spec fields, model file, binary. `shic
+   * config check` and `shic up` run it for every deployment and refuse the config (naming the YAML line) when
+   * it returns issues. Without it, such mistakes surface at the first start.
+   * @returns every problem found (empty when the spec looks startable); never throws for a bad spec.
+   */
+  checkSpec?(spec: InstanceSpec): Promise<SpecIssue[]>;
 
   /** One readiness probe; the kernel handles intervals, timeouts and retries. Must not throw for "not yet". */
   probeReadiness(target: InstanceTarget, context: ProbeContext): Promise<ReadinessResult>;

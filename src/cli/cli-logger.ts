@@ -19,7 +19,12 @@ const REDACT = [
 export function createCliLogger(options: { level?: Level | 'silent'; pretty?: boolean } = {}): Logger {
   const level = options.level ?? 'info';
   const usePretty = options.pretty ?? Boolean(process.stderr.isTTY);
-  const base = { level, redact: { paths: REDACT, censor: '[redacted]' } };
+  // errWithCause keeps an error's own message and nests its cause, instead of appending the cause's message.
+  const base = {
+    level,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    serializers: { err: pino.stdSerializers.errWithCause },
+  };
   if (usePretty) {
     return pino(base, pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname' }));
   }

@@ -32,6 +32,7 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
       return EXIT_CODES.usage;
     }
     io.stderr.write(`${describeError(error)}\n`);
-    return EXIT_CODES.error;
+    // A config that cannot work is the user's input to fix, like a bad flag: nothing was started.
+    return KernelError.isInstance(error) && error.code === 'invalid_config' ? EXIT_CODES.usage : EXIT_CODES.error;
   }
 }

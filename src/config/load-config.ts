@@ -33,6 +33,10 @@ export interface LoadedConfig {
   file?: string;
   /** Absolute state directory (config `stateDir`, else `$SHIC_STATE_DIR`, else the default). */
   stateDir: string;
+  /** Where a config path sits in the YAML source, when the config came from text. */
+  locate?: (path: readonly PropertyKey[]) => { line: number; column: number } | undefined;
+  /** How errors name the source (the file name as given). */
+  fileName?: string;
 }
 
 /** Options of {@link parseConfigText} and {@link loadConfigFile}. */
@@ -102,7 +106,8 @@ function zodIssues(error: z.ZodError): { path: PropertyKey[]; message: string; a
   );
 }
 
-function formatIssues(fileName: string, issues: ConfigIssue[]): string {
+/** The message of an `invalid_config` error: one `file:line:column path: message` line per issue. */
+export function formatIssues(fileName: string, issues: ConfigIssue[]): string {
   const lines = issues.map((i) => {
     const where = i.line === undefined ? '' : `:${i.line}:${i.column}`;
     return `  ${fileName}${where} ${i.path || '(root)'}: ${i.message}`;
@@ -183,7 +188,12 @@ export function parseConfigText(text: string, options: LoadConfigOptions = {}): 
   if (issues.length > 0) {
     throw new InvalidConfigError(formatIssues(fileName, issues), issues, { path: fileName });
   }
-  return finishConfig(result.data as ShicConfig, baseDir, options.env ?? process.env);
+  const loaded = finishConfig(result.data as ShicConfig, baseDir, options.env ?? process.env);
+  const locateIn = (path: readonly PropertyKey[]) => {
+    const range = locate(doc.contents, path, false);
+    return range ? at(range[0]) : undefined;
+  };
+  return { ...loaded, locate: locateIn, fileName };
 }
 
 // Aliases are checked before `toJS`: an unresolved one throws a ReferenceError there, a self-referencing

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Backend } from '../backend/backend.js';
 import type { LoadedConfig } from '../config/load-config.js';
+import { checkDeployments } from '../config/check-deployments.js';
 import { resolveBackends } from '../config/resolve-backends.js';
 import type { RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
 import { createKernel } from '../kernel/create-kernel.js';
@@ -23,6 +24,11 @@ export interface DaemonOptions {
    * run without `--state-dir` find this daemon. @default no pointer
    */
   pointerDir?: string;
+  /**
+   * Refuse a config whose deployments fail their backend's static checks (boot spec, model file, binary)
+   * before anything starts. @default true
+   */
+  checkSpecs?: boolean;
   /** Builds the kernel. @default createKernel({ stateDir, logger, backends }) */
   createKernel?: (options: { stateDir: string; logger: Logger; backends: Backend[] }) => ControlKernel;
 }
@@ -56,7 +62,8 @@ function defaultKernel(options: { stateDir: string; logger: Logger; backends: Ba
  * Starts the `shic up` daemon: takes the state directory's lock (a second daemon refuses), loads the
  * config's backends, creates the kernel, serves the control API and writes its address and a fresh bearer
  * token (mode 0600) to the state directory.
- * @throws DaemonRunningError when another daemon owns the state directory; KernelError `unknown_backend`.
+ * @throws DaemonRunningError when another daemon owns the state directory; KernelError `unknown_backend`;
+ *   InvalidConfigError (`invalid_config`) when a deployment fails its backend's static checks.
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, stateDir } = options.loaded;
@@ -66,6 +73,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let server: ControlServer | undefined;
   try {
     const { backends, ids } = await resolveBackends(config);
+    if (options.checkSpecs !== false) await checkDeployments(options.loaded, backends, ids);
     const catalog = new DeploymentCatalog(config.deployments, ids);
     kernel = (options.createKernel ?? defaultKernel)({ stateDir, logger, backends });
     const token = createToken();
@@ -102,7 +110,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
               });
               return { deployment, ok: true, instance };
             } catch (error) {
-              logger.error({ deployment, err: error }, 'eager deployment failed to start');
+              // Returned to the caller, which reports it (`shic up` prints one line): a debug record, not a
+              // second copy on the terminal.
+              logger.debug({ deployment, err: error }, 'eager deployment failed to start');
               return { deployment, ok: false, error };
             }
           }),

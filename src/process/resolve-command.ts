@@ -64,7 +64,8 @@ export function resolveCommand(
     return { path: file, fromPath: false };
   }
   const searchPath = env.PATH ?? '';
-  const dirs = searchPath.split(path.delimiter).filter((d) => d !== '');
+  // PATH often names a directory twice; list each once in the error.
+  const dirs = [...new Set(searchPath.split(path.delimiter).filter((d) => d !== ''))];
   let notExecutable: string | undefined;
   for (const dir of dirs) {
     const file = path.resolve(cwd, dir, command);

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
+import { checkDeployments } from '../../config/check-deployments.js';
 import { loadConfigFile } from '../../config/load-config.js';
+import { resolveBackends } from '../../config/resolve-backends.js';
 import { shicConfigJsonSchema } from '../../config/shic-config.js';
 import { type CliIo, printJson, println } from '../cli-context.js';
 
@@ -9,12 +11,16 @@ export function registerConfigCommands(program: Command, io: CliIo): void {
   const config = program.command('config').description('validate a config, or print its JSON Schema');
   config
     .command('check')
-    .description('validate a config (YAML syntax, environment references, schema) without starting anything')
+    .description(
+      'validate a config without starting anything: YAML syntax, environment references, schema, and each deployment through its backend (boot spec fields, model file, binary)',
+    )
     .argument('[config]', 'config file', 'shic.yaml')
     .option('--json', 'print the normalized config as JSON (credentials redacted)')
     .action(async (file: string, opts: { json?: boolean }) => {
       if (!existsSync(file)) throw new InvalidArgumentError(`config file "${file}" does not exist.`);
       const loaded = await loadConfigFile(file, { env: io.env });
+      const { backends, ids } = await resolveBackends(loaded.config);
+      await checkDeployments(loaded, backends, ids);
       if (opts.json)
         return printJson(io, { file: loaded.file, stateDir: loaded.stateDir, config: loaded.config });
       const names = Object.entries(loaded.config.deployments).map(

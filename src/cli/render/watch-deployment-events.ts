@@ -57,11 +57,8 @@ export function watchDeploymentEvents(kernel: ControlKernel, progress: Deploymen
         });
         break;
       case 'instance.failed':
-        progress.update(name, {
-          phase: 'failed',
-          detail: `${event.error.code}: ${event.error.message}`,
-          done: 'failed',
-        });
+        // The code only: `shic up` prints the full message once, in its `failed <deployment>` line.
+        progress.update(name, { phase: 'failed', detail: event.error.code, done: 'failed' });
         break;
       default:
         break;
