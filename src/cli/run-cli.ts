@@ -33,6 +33,8 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
     }
     io.stderr.write(`${describeError(error)}\n`);
     // A config that cannot work is the user's input to fix, like a bad flag: nothing was started.
-    return KernelError.isInstance(error) && error.code === 'invalid_config' ? EXIT_CODES.usage : EXIT_CODES.error;
+    return KernelError.isInstance(error) && error.code === 'invalid_config'
+      ? EXIT_CODES.usage
+      : EXIT_CODES.error;
   }
 }

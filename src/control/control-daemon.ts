@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Backend } from '../backend/backend.js';
-import type { LoadedConfig } from '../config/load-config.js';
 import { checkDeployments } from '../config/check-deployments.js';
+import type { LoadedConfig } from '../config/load-config.js';
 import { resolveBackends } from '../config/resolve-backends.js';
 import type { RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
 import { createKernel } from '../kernel/create-kernel.js';

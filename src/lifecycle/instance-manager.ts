@@ -150,7 +150,13 @@ export class InstanceManager {
       const crashLoop = this.#crashLoops.get(knownKey);
       if (crashLoop) throw crashLoop;
       const known = this.#byKey.get(knownKey);
-      if (known?.isUp) return { instance: known, reused: true };
+      if (known?.isUp) {
+        // A returned endpoint must be serving: a server that died a moment ago is waited out, then restarted.
+        const dying = known.deadProcessExit();
+        if (!dying) return { instance: known, reused: true };
+        await dying;
+        return this.ensure(spec, options);
+      }
       if (known?.state === 'starting') {
         await this.#wait(known, signal, options.readyTimeoutMs);
         return { instance: known, reused: true };
@@ -165,7 +171,12 @@ export class InstanceManager {
     if (crashLoop) throw crashLoop;
 
     const existing = this.#byKey.get(plan.instanceKey);
-    if (existing?.isUp) return { instance: existing, reused: true };
+    if (existing?.isUp) {
+      const dying = existing.deadProcessExit();
+      if (!dying) return { instance: existing, reused: true };
+      await dying;
+      return this.ensure(spec, options);
+    }
     if (existing?.state === 'starting') {
       await this.#wait(existing, signal, options.readyTimeoutMs);
       return { instance: existing, reused: true };

@@ -132,6 +132,18 @@ export class RuntimeInstance {
   }
 
   /**
+   * For an up instance whose process has just died but whose exit is not handled yet (e.g. a kill -9 a moment
+   * ago): resolves once the exit has been handled, so the caller can ensure again and wait for the restart.
+   * Undefined when the process is alive (or the instance is attached).
+   */
+  deadProcessExit(): Promise<void> | undefined {
+    const proc = this.#proc;
+    if (!proc?.isDefunct()) return undefined;
+    // The instance's own exit handler was registered first, so it runs before this continuation.
+    return proc.exited.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+  }
+
+  /**
    * Begins the first start (once). Its outcome reaches callers through `waitUntilReady`.
    * @param options.readyTimeoutMs replaces `plan.readyTimeoutMs` for this start, in ms.
    * @param options.queuedAt epoch ms when the first caller asked, for `queuedMs`.

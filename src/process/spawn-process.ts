@@ -65,6 +65,8 @@ export interface ManagedProcess {
   readonly exited: Promise<ExitInfo>;
   /** Null while running. */
   readonly exitInfo: ExitInfo | null;
+  /** True once the process has died, even if its exit has not been reported yet (Linux: a zombie). */
+  isDefunct(): boolean;
   /**
    * SIGTERM to the whole group, wait up to `timeoutMs`, SIGKILL the group; resolves once no member of the
    * group is left (grandchildren included). Idempotent: concurrent and later calls share one promise; on a

@@ -44,6 +44,19 @@ const count = (type: string) => h.events.filter((e) => e.type === type).length;
 const pidOf = (instanceId: string) => h.kernel.lookupInstance(instanceId)?.pid;
 
 describe('llama-cpp backend on a real llama-server', () => {
+  it('never returns the endpoint of a server kill -9ed a moment ago: the ensure waits for the restart', async () => {
+    for (let round = 0; round < 3; round++) {
+      const first = await ensure({ idleShutdownMs: 60_000 });
+      const pid = pidOf(first.endpoint.healthRef)!;
+      process.kill(pid, 'SIGKILL');
+      const { endpoint } = await ensure({ idleShutdownMs: 60_000 });
+      expect(pidOf(endpoint.healthRef)).not.toBe(pid);
+      const health = await request(endpoint.baseUrl.replace(/\/v1$/, '/health'));
+      await health.body.text();
+      expect(health.statusCode, `round ${round}`).toBe(200);
+    }
+  });
+
   it('spawns, leases, serves a plain and a streaming chat through openai, and idles out after release', async () => {
     const { endpoint, compatibility, lease } = await ensure({ idleShutdownMs: 1_000 });
     expect(compatibility).toMatchObject({ compatible: true, resolvedProtocol: 'openai_chat_completions' });
