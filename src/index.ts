@@ -140,6 +140,7 @@ export {
   PortUnavailableError,
   ProcessExitedError,
   ReadinessTimeoutError,
+  ServiceUnreachableError,
   SpawnFailedError,
   UnknownBackendError,
   UnknownDeploymentError,

@@ -38,6 +38,8 @@ const WARM_UP_TIMEOUT_MS = 120_000;
 export function createOllamaBackend(options: CreateOllamaBackendOptions = {}): Backend {
   const { env = process.env, ...defaults } = options;
   const pulls = new OllamaPullTracker();
+  // Per instance: when its daemon first refused the connection in the current run of refusals.
+  const refusedSince = new Map<string, number>();
 
   return {
     specificationVersion: 'v1',
@@ -56,6 +58,7 @@ export function createOllamaBackend(options: CreateOllamaBackendOptions = {}): B
         pull: attach.pull,
         ...(attach.keepAlive === undefined ? {} : { keepAlive: attach.keepAlive }),
         unloadOnStop: attach.unloadOnStop,
+        connectTimeoutMs: attach.connectTimeoutMs,
       };
       return {
         instanceKey: ollamaInstanceKey(attach),
@@ -83,7 +86,7 @@ export function createOllamaBackend(options: CreateOllamaBackendOptions = {}): B
       };
     },
 
-    probeReadiness: (target, context) => probeOllamaReadiness(target, context, pulls),
+    probeReadiness: (target, context) => probeOllamaReadiness(target, context, pulls, refusedSince),
 
     checkHealth: checkOllamaHealth,
 
@@ -107,6 +110,7 @@ export function createOllamaBackend(options: CreateOllamaBackendOptions = {}): B
     /** Sends nothing to the daemon, unless `unloadOnStop`: then only `keep_alive: 0` for this model. */
     async shutdown(target, context) {
       pulls.cancel(target.instanceId);
+      refusedSince.delete(target.instanceId);
       const { conn, state } = ollamaTarget(target);
       if (!state.unloadOnStop) return;
       const failure = await setOllamaKeepAlive(conn, state.model, 0, {

@@ -58,17 +58,41 @@ export async function getOllamaVersion(
   return { version: typeof version === 'string' ? version : 'unknown' };
 }
 
+/** What `/api/show` tells about an installed model (fields newer daemons send; absent on older ones). */
+export interface OllamaModelFacts {
+  /** e.g. `["completion", "tools", "vision"]` or `["embedding"]`. */
+  capabilities?: string[];
+  /** Trained context length, from `model_info["<architecture>.context_length"]`. */
+  contextLength?: number;
+}
+
+function modelFacts(body: { capabilities?: unknown; model_info?: Record<string, unknown> } | undefined) {
+  const facts: OllamaModelFacts = {};
+  if (Array.isArray(body?.capabilities)) {
+    facts.capabilities = body.capabilities.filter((c): c is string => typeof c === 'string');
+  }
+  const info = body?.model_info ?? {};
+  const length = info[`${String(info['general.architecture'])}.context_length`];
+  if (typeof length === 'number' && Number.isInteger(length) && length > 0) facts.contextLength = length;
+  return facts;
+}
+
 /**
- * `POST /api/show {model}`: whether the model is installed (`200`), missing (`404`) or something else.
+ * `POST /api/show {model}`: whether the model is installed (`200`, with its capabilities and context length),
+ * missing (`404`) or something else.
  * @throws for network errors, timeouts and aborts.
  */
 export async function showOllamaModel(
   conn: OllamaConnection,
   model: string,
   options: OllamaCallOptions = {},
-): Promise<{ state: 'installed' } | { state: 'missing' } | ({ state: 'error' } & OllamaHttpFailure)> {
+): Promise<
+  | ({ state: 'installed' } & OllamaModelFacts)
+  | { state: 'missing' }
+  | ({ state: 'error' } & OllamaHttpFailure)
+> {
   const response = await call(conn, '/api/show', options, { model });
-  if (response.status === 200) return { state: 'installed' };
+  if (response.status === 200) return { state: 'installed', ...modelFacts(response.json()) };
   if (response.status === 404) return { state: 'missing' };
   return { state: 'error', ...ollamaFailure(response) };
 }

@@ -10,6 +10,8 @@ import { resolveOllamaRoot } from './ollama-host.js';
 
 const secretSchema = z.custom<SecretType<string>>((v) => Secret.isInstance(v), 'must be a string or Secret');
 const ms = z.number().int().positive().max(2_147_483_647);
+/** What Go's time.ParseDuration accepts (Ollama parses `keep_alive` strings with it): "0", or number+unit runs. */
+const GO_DURATION = /^[-+]?(0|((\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$/;
 
 /** Options of the Ollama backend: defaults given to `createOllamaBackend`, overridden per spec. */
 export const ollamaAttachOptionsSchema = z.strictObject({
@@ -27,7 +29,22 @@ export const ollamaAttachOptionsSchema = z.strictObject({
    * Ollama `keep_alive` sent in a warm-up request each time a lease is granted, so the model stays resident
    * while leased: a duration string (`"30m"`), seconds as a number, or a negative value for "forever".
    */
-  keepAlive: z.union([z.string().min(1), z.number()]).optional(),
+  keepAlive: z
+    .union([
+      z
+        .string()
+        .regex(
+          GO_DURATION,
+          'must be a Go duration as Ollama parses it ("30m", "1h30m", "90s", "-1m"; a bare number needs a unit) or a number of seconds',
+        ),
+      z.number(),
+    ])
+    .optional(),
+  /**
+   * How long a refused connection (nothing listens at `rootUrl`) is retried before the attach fails, in ms. A
+   * daemon that is starting answers within it; raise it to wait for one that starts later. @default 5000
+   */
+  connectTimeoutMs: ms.optional(),
   /** On stop, ask Ollama to unload the model (`keep_alive: 0`). Never stops the daemon. @default false */
   unloadOnStop: z.boolean().optional(),
   /** Readiness deadline in ms. @default 60000, or 3600000 with `pull: true` */
@@ -58,6 +75,7 @@ export interface OllamaAttachSpec {
   keepAlive?: string | number;
   unloadOnStop: boolean;
   readyTimeoutMs: number;
+  connectTimeoutMs: number;
   healthIntervalMs?: number;
   idleShutdownMs?: number | null;
 }
@@ -121,6 +139,7 @@ export function parseOllamaAttachSpec(
     ...(options.keepAlive === undefined ? {} : { keepAlive: options.keepAlive }),
     unloadOnStop: options.unloadOnStop ?? false,
     readyTimeoutMs: options.readyTimeoutMs ?? (pull ? 3_600_000 : 60_000),
+    connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
     ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
     ...(options.idleShutdownMs === undefined ? {} : { idleShutdownMs: options.idleShutdownMs }),
   };

@@ -71,6 +71,8 @@ export async function pullOllamaModel(
   const layers = new Map<string, { total: number; completed: number }>();
   let buffered = '';
   let succeeded = false;
+  // Layers arrive one after another, so the total grows as they appear: never report going backwards.
+  let shown: number | undefined;
   const handle = (line: string): void => {
     if (line.trim() === '') return;
     let event: OllamaPullStatus & { error?: string };
@@ -84,7 +86,9 @@ export async function pullOllamaModel(
       layers.set(event.digest, { total: event.total, completed: event.completed ?? 0 });
     }
     if (event.status === 'success') succeeded = true;
-    const percent = succeeded ? 100 : aggregate(layers);
+    const current = succeeded ? 100 : aggregate(layers);
+    if (current !== undefined) shown = Math.max(shown ?? 0, current);
+    const percent = shown;
     options.onProgress?.({ status: event.status ?? '', ...(percent === undefined ? {} : { percent }) });
   };
   for await (const chunk of response.body) {

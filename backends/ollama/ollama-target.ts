@@ -8,6 +8,8 @@ export interface OllamaBackendState {
   pull: boolean;
   keepAlive?: string | number;
   unloadOnStop: boolean;
+  /** How long refused connections are retried before the attach fails, ms. */
+  connectTimeoutMs: number;
 }
 
 /** The attachment's connection and state, read back from the instance's plan. */

@@ -6,10 +6,17 @@ import {
   type ProbeContext,
   type ReadinessResult,
   ReadinessTimeoutError,
+  ServiceUnreachableError,
 } from 'self-hosted-inference-core';
 import { getOllamaVersion, showOllamaModel } from './ollama-api.js';
 import type { OllamaPullTracker } from './ollama-pull-tracker.js';
 import { ollamaTarget } from './ollama-target.js';
+
+function isConnectionRefused(error: unknown): boolean {
+  const code = (e: unknown) =>
+    typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  return code(error) === 'ECONNREFUSED' || code((error as { cause?: unknown })?.cause) === 'ECONNREFUSED';
+}
 
 /** The typed error a missing model ends in: it names the model and the command that installs it. */
 export function ollamaModelNotFound(model: string, rootUrl: string): ModelNotFoundError {
@@ -28,13 +35,30 @@ export async function probeOllamaReadiness(
   target: InstanceTarget,
   context: ProbeContext,
   pulls: OllamaPullTracker,
+  refusedSince: Map<string, number>,
 ): Promise<ReadinessResult> {
   const { conn, state } = ollamaTarget(target);
   const { rootUrl, model } = state;
   let version: Awaited<ReturnType<typeof getOllamaVersion>>;
   try {
     version = await getOllamaVersion(conn, { signal: context.signal });
+    refusedSince.delete(target.instanceId);
   } catch (error) {
+    // A refused connection is certain (nothing listens): fail after connectTimeoutMs, not the ready timeout.
+    if (isConnectionRefused(error)) {
+      const since = refusedSince.get(target.instanceId) ?? Date.now();
+      refusedSince.set(target.instanceId, since);
+      if (Date.now() - since >= state.connectTimeoutMs) {
+        refusedSince.delete(target.instanceId);
+        return {
+          status: 'failed',
+          error: new ServiceUnreachableError(
+            `Nothing listens at ${rootUrl}: Ollama refused every connection for ${state.connectTimeoutMs} ms. Start it with \`ollama serve\`, or point the option rootUrl or OLLAMA_HOST at it (connectTimeoutMs waits longer for a daemon that is still starting).`,
+            { backend: 'ollama', details: { rootUrl, connectTimeoutMs: state.connectTimeoutMs } },
+          ),
+        };
+      }
+    } else refusedSince.delete(target.instanceId);
     return {
       status: 'pending',
       detail: `Ollama at ${rootUrl} is unreachable: ${errorMessage(error)}`,
@@ -82,7 +106,11 @@ export async function probeOllamaReadiness(
     return {
       status: 'ready',
       detail: `Ollama ${version.version}`,
-      metadata: { ollamaVersion: version.version },
+      metadata: {
+        ollamaVersion: version.version,
+        ...(shown.capabilities ? { modelCapabilities: shown.capabilities } : {}),
+        ...(shown.contextLength ? { contextLength: shown.contextLength } : {}),
+      },
     };
   }
   if (shown.state === 'missing') {

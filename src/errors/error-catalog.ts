@@ -261,3 +261,11 @@ export class BackendFailedError extends KernelError {
     super('backend_error', message, context);
   }
 }
+
+/** Nothing listens at an attached service's address (connection refused past its connect timeout). */
+export class ServiceUnreachableError extends KernelError {
+  override name = 'ServiceUnreachableError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('service_unreachable', message, context, true);
+  }
+}
