@@ -26,6 +26,12 @@ import { realLlamaServer } from '../support/llama-fixture.js';
 import { descendantsOf, processesWithMarker, roleOf } from '../support/process-census.js';
 import { createStandInBackend } from '../support/stand-in-backend.js';
 import { type LineChild, startLineChild, survivors, trackTree } from './support/crash-round.js';
+
+/** Server processes (stand-ins, llama-servers) of this round alive now; the kernel itself is not counted. */
+function serversAlive(marker: string, groups: Set<number>): number {
+  return survivors(marker, groups).filter((p) => /stand-in-server\.mjs|llama-server/.test(p.argv)).length;
+}
+
 import { printTable } from './support/print-table.js';
 import { seededRandom, seedFromEnv } from './support/seeded-random.js';
 
@@ -102,7 +108,13 @@ describe('kernel SIGKILLed during starts and leases', () => {
       );
       children.push(c);
       const tree = trackTree(c.child.pid!);
-      await c.waitForLine((line, i) => i + 1 >= killAfter && line.startsWith('{'), 60_000);
+      // Kill only with servers running: a round that kills a kernel with nothing to orphan tests nothing.
+      await c.waitForLine(
+        (line, i) =>
+          i + 1 >= killAfter && line.startsWith('{') && serversAlive(marker, tree.serverGroups) > 0,
+        60_000,
+      );
+      const runningAtCrash = serversAlive(marker, tree.serverGroups);
       crash(c, mode, tree);
       await c.child;
       tree.stop();
@@ -132,11 +144,12 @@ describe('kernel SIGKILLed during starts and leases', () => {
       );
       report.push([
         `library round ${round} (${mode}, after ${killAfter} events)`,
-        `${tree.serverGroups.size} server groups, ${seen} processes alive at crash, ${leftBeforeRestart.length} left for the next start (${recorded.length} records), reaped ${reaped.length}, orphans ${orphans.length}` +
+        `${runningAtCrash} servers running at the kill, ${tree.serverGroups.size} server groups, ${seen} processes alive at crash, ${leftBeforeRestart.length} left for the next start (${recorded.length} records), reaped ${reaped.length}, orphans ${orphans.length}` +
           (unrecorded.length > 0
             ? `, ${unrecorded.length} unrecorded (spawn→record window; ${unrecorded.filter((p) => known.has(`${p.pid}.json`)).length} reaped by owner marker)`
             : ''),
       ]);
+      expect(runningAtCrash, `round ${round} killed a kernel with no server running`).toBeGreaterThan(0);
       expect(unmarked).toEqual([]);
       expect(orphans).toEqual([]);
       expect(recordFiles(stateDir)).toEqual([]);
@@ -217,7 +230,7 @@ describe('shic up SIGKILLed during starts and leases', () => {
     timeout: 600_000,
   }, async () => {
     const { binaryPath, modelPath } = await realLlamaServer();
-    const points = ['after listening', 'mid-start', 'while leased'] as const;
+    const points = ['ready', 'mid-start', 'while leased'] as const;
     for (const [round, point] of points.entries()) {
       const mode: Mode = round === 1 ? 'kernel' : 'kernel+watchdog';
       const marker = `crash-${randomBytes(6).toString('hex')}`;
@@ -245,11 +258,14 @@ describe('shic up SIGKILLed during starts and leases', () => {
           intervalMs: 5,
           message: 'a llama-server spawned',
         });
-      } else if (point === 'while leased') {
+      } else {
         await c.waitForLine((line) => line.startsWith('ready a'), 90_000);
-        expect(await ensureOverHttp(stateDir, 'a')).toBe(200);
-        expect(await ensureOverHttp(stateDir, 'b')).toBe(200);
+        if (point === 'while leased') {
+          expect(await ensureOverHttp(stateDir, 'a')).toBe(200);
+          expect(await ensureOverHttp(stateDir, 'b')).toBe(200);
+        }
       }
+      const runningAtCrash = serversAlive(marker, tree.serverGroups);
       crash(c, mode, tree);
       await c.child;
       tree.stop();
@@ -271,8 +287,11 @@ describe('shic up SIGKILLed during starts and leases', () => {
       const result = await next.child;
       report.push([
         `shic up round ${round} (${mode}, ${point})`,
-        `${tree.serverGroups.size} server groups, ${left.length} left for the next start, orphans ${orphans.length}, next exit ${result.exitCode}`,
+        `${runningAtCrash} llama-servers running at the kill, ${tree.serverGroups.size} server groups, ${left.length} left for the next start, orphans ${orphans.length}, next exit ${result.exitCode}`,
       ]);
+      expect(runningAtCrash, `round ${round} killed shic up with no llama-server running`).toBeGreaterThan(
+        point === 'while leased' ? 1 : 0,
+      );
       expect(orphans).toEqual([]);
       // Every llama-server carried this daemon's owner marker (what covers the spawn→record window).
       expect(

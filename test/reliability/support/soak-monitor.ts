@@ -1,10 +1,12 @@
 // The soak's invariant checker. It compares what the kernel says (leases, instances, pids) with what /proc
 // shows. The kernel learns of a SIGKILLed process a few ms after it dies, and a stopping instance keeps its
 // leases until it is gone, so a mismatch only counts as a violation when it lasts longer than `graceMs`;
-// `strictCheck()` (for a quiet kernel) allows none at all.
+// `strictCheck()` (for a quiet kernel) allows none at all. Crash revocation is checked exactly, from events
+// (`observe`): no lease acquired before a crash may still be held when the instance serves again.
 import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Kernel } from '../../../src/kernel/kernel.js';
+import type { KernelEvent } from '../../../src/telemetry/kernel-events.js';
 import { descendantsOf, isRunning, roleOf } from '../../support/process-census.js';
 
 /** One invariant that failed, with what was seen. */
@@ -49,10 +51,60 @@ export class SoakMonitor {
   /** The first few transient mismatches per invariant, for the report. */
   readonly samples = new Map<Invariant, string[]>();
   readonly #firstSeen = new Map<string, number>();
+  /** Leases revoked because their instance's process exited (the crash invariant is not vacuous when > 0). */
+  crashRevocations = 0;
+  /** Event sequence number, for "acquired before the crash". */
+  #seq = 0;
+  /** Live leases by ref, as lease events report them: instance and the sequence number it was acquired at. */
+  readonly #held = new Map<string, { instanceId: string; seq: number }>();
+  /** Instances that crashed and have not served again: the sequence number of the crash. */
+  readonly #crashedAt = new Map<string, number>();
 
   constructor(options: SoakMonitorOptions) {
     this.#o = { graceMs: 15_000, ...options };
   }
+
+  /**
+   * Exact, with no grace: every lease acquired before an instance crashed must be revoked by the time that
+   * instance is serving again (`instance.ready` after the restart). Feed every kernel event, synchronously.
+   */
+  readonly observe = (event: KernelEvent): void => {
+    const seq = ++this.#seq;
+    switch (event.type) {
+      case 'lease.acquired':
+        this.#held.set(event.leaseRef, { instanceId: event.instanceId, seq });
+        break;
+      case 'lease.revoked':
+        if (this.#held.has(event.leaseRef) && /exited/.test(event.reason)) this.crashRevocations++;
+        this.#held.delete(event.leaseRef);
+        break;
+      case 'lease.released':
+      case 'lease.expired':
+        this.#held.delete(event.leaseRef);
+        break;
+      case 'instance.exited':
+        if (!event.expected) this.#crashedAt.set(event.instanceId, seq);
+        break;
+      case 'instance.ready': {
+        const crashedAt = this.#crashedAt.get(event.instanceId);
+        if (crashedAt === undefined) break;
+        this.#crashedAt.delete(event.instanceId);
+        for (const [ref, held] of this.#held) {
+          if (held.instanceId !== event.instanceId || held.seq > crashedAt) continue;
+          if (this.#o.kernel.lookupLease(ref)) {
+            this.violations.push({
+              invariant: 'crash → leases revoked before serving again',
+              detail: `${ref} on ${event.instanceId} survived its crash into the restarted instance`,
+              lastedMs: 0,
+            });
+          }
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  };
 
   /** Current mismatches, keyed `invariant|subject`. */
   mismatches(): Map<string, { invariant: Invariant; detail: string }> {
