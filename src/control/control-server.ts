@@ -138,7 +138,10 @@ export async function startControlServer(options: ControlServerOptions): Promise
   const bodyLimit = options.bodyLimitBytes ?? 1024 * 1024;
   const streams = new Set<SseStream>();
   const inFlight = new Map<ServerResponse, AbortController>();
-  const metrics = new ControlMetrics(() => inFlight.size - streams.size);
+  const metrics = new ControlMetrics(
+    () => inFlight.size - streams.size,
+    () => streams.size,
+  );
   const unsubscribe = options.kernel.on('*', metrics.observe);
   const router = new HttpRouter();
   registerControlRoutes(router, {

@@ -20,9 +20,20 @@ export class ControlMetrics {
   readonly #readiness: Histogram;
   readonly #leaseEvents: Counter;
 
-  /** @param inFlight reads how many control requests are being answered (event streams excluded). */
-  constructor(inFlight: () => number = () => 0) {
+  /**
+   * @param inFlight reads how many control requests are being answered (event streams excluded).
+   * @param streams reads how many event and log streams are open.
+   */
+  constructor(inFlight: () => number = () => 0, streams: () => number = () => 0) {
     const registers = [this.registry];
+    new Gauge({
+      name: 'shic_control_streams_open',
+      help: 'Open event and log-follow streams (SSE) of the control API.',
+      registers,
+      collect() {
+        this.set(streams());
+      },
+    });
     new Gauge({
       name: 'shic_control_requests_in_flight',
       help: 'Control API requests being answered (event and log streams excluded).',

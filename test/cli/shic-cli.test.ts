@@ -1,8 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: config texts hold literal ${ENV} references
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import OpenAI from 'openai';
 import pWaitFor from 'p-wait-for';
@@ -106,6 +106,89 @@ describe('shic (the binary)', () => {
     expect(existsSync(join(stateDir, 'control.json'))).toBe(false);
   });
 
+  it('finds llama-server through SHIC_LLAMA_SERVER for a deployment naming none; renew extends; events stream to the end', async () => {
+    const { binaryPath, modelPath } = await realLlamaServer();
+    const config = join(dir, 'shic.yaml');
+    await writeFile(
+      config,
+      [
+        'deployments:',
+        '  tiny:',
+        '    backend: llama-cpp',
+        '    bootSpec:',
+        `      model: ${modelPath}`,
+        '      ctxSize: 256',
+        '',
+      ].join('\n'),
+    );
+    // No llama-server on PATH and an empty cache: only SHIC_LLAMA_SERVER can find it.
+    const env = {
+      SHIC_STATE_DIR: stateDir,
+      SHIC_LLAMA_SERVER: binaryPath,
+      PATH: dirname(process.execPath),
+      XDG_CACHE_HOME: join(dir, 'empty-cache'),
+    };
+    const cli = (args: string[]) =>
+      execa(process.execPath, [SHIC_BIN, ...args], { env, reject: false, timeout: 120_000 });
+    await startShicDaemon(['up', config], {
+      env,
+      stateDir,
+      health: () => cli(['health', '--json']),
+      daemons,
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      label: 'shic up',
+    });
+    const events = execa(process.execPath, [SHIC_BIN, 'events', '--json', '--types', 'instance.,lease.'], {
+      env,
+      reject: false,
+      all: true,
+    });
+    let printed = '';
+    events.stdout?.on('data', (chunk: Buffer) => {
+      printed += chunk.toString();
+    });
+    // Complete lines only: a chunk may end mid-line.
+    const seenEvents = (): Array<{ type: string; ttlMs?: number }> =>
+      printed
+        .split('\n')
+        .slice(0, -1)
+        .map((line) => JSON.parse(line));
+    await pWaitFor(
+      async () =>
+        (
+          await fetch(`${JSON.parse(readFileSync(join(stateDir, 'control.json'), 'utf8')).url}/metrics`, {
+            headers: {
+              authorization: `Bearer ${readFileSync(join(stateDir, 'control.token'), 'utf8').trim()}`,
+            },
+          }).then((r) => r.text())
+        ).includes('shic_control_requests_in_flight'),
+      { timeout: 30_000 },
+    );
+    const ensured = await cli(['ensure', 'tiny', '--json', '--ttl', '30s']);
+    expect(ensured.exitCode, ensured.stderr).toBe(0);
+    const { lease } = JSON.parse(ensured.stdout) as { lease: { leaseRef: string; expiresAt: number } };
+    const renewed = await cli(['renew', lease.leaseRef, '--ttl', '10m', '--json']);
+    expect(renewed.exitCode, renewed.stderr).toBe(0);
+    const after = JSON.parse(renewed.stdout) as { leaseRef: string; ttlMs: number; expiresAt: number };
+    expect(after).toMatchObject({ leaseRef: lease.leaseRef, ttlMs: 600_000 });
+    expect(after.expiresAt - lease.expiresAt).toBeGreaterThan(500_000);
+    await pWaitFor(() => seenEvents().some((e) => e.type === 'lease.renewed' && e.ttlMs === 600_000), {
+      timeout: 30_000,
+    });
+    const renewUnknown = await cli(['renew', 'lease_nope']);
+    expect(renewUnknown.exitCode).toBe(1);
+    expect(renewUnknown.stderr).toMatch(/^error \[lease_not_found\]: /);
+    // Stopping the daemon: the stream carries the last instance.stopped, then `shic events` ends on its own.
+    for (const d of daemons) d.kill('SIGTERM');
+    const finished = await events;
+    expect(finished.exitCode).toBe(0);
+    expect(seenEvents().map((e) => e.type)).toEqual(
+      expect.arrayContaining(['lease.acquired', 'lease.renewed', 'instance.stopped']),
+    );
+    expect(finished.stderr).toContain('event stream ended');
+  });
+
   it('stops the spawned llama-server when up gets SIGTERM, leaving no process behind', async () => {
     const { binaryPath, modelPath } = await realLlamaServer();
     const config = join(dir, 'shic.yaml');
@@ -171,7 +254,7 @@ describe('shic (the binary)', () => {
     const bad = join(dir, 'bad.yaml');
     await writeFile(bad, 'deployments:\n  tiny:\n    backend: llama-cpp\n    lease: { ttlMs: "soon" }\n');
     const check = await shic(['config', 'check', bad]);
-    expect(check.exitCode).toBe(1);
+    expect(check.exitCode).toBe(2);
     expect(check.stderr).toContain(`${bad}:4:21 deployments.tiny.lease.ttlMs`);
     const schema = await shic(['config', 'schema']);
     expect(schema.exitCode).toBe(0);
@@ -179,8 +262,63 @@ describe('shic (the binary)', () => {
       type: 'object',
       properties: { deployments: { type: 'object' } },
     });
-    const good = await shic(['config', 'check', join(import.meta.dirname, '../../examples/shic.yaml')]);
+    // examples/shic.yaml as shipped, beside the model it names (what `shic tiny-model` writes).
+    const { binaryPath, modelPath } = await realLlamaServer();
+    await mkdir(join(dir, 'models'));
+    await copyFile(modelPath, join(dir, 'models', 'tiny-llama.gguf'));
+    await copyFile(join(import.meta.dirname, '../../examples/shic.yaml'), join(dir, 'example.yaml'));
+    const good = await execa('node', [SHIC_BIN, 'config', 'check', join(dir, 'example.yaml')], {
+      env: { SHIC_LLAMA_SERVER: binaryPath },
+      reject: false,
+    });
     expect(good.exitCode, good.stderr).toBe(0);
+  });
+
+  it('refuses static deployment mistakes at config check and at up (exit 2, YAML line), starting nothing', async () => {
+    const { modelPath } = await realLlamaServer();
+    const config = join(dir, 'static.yaml');
+    await writeFile(
+      config,
+      [
+        'deployments:',
+        '  missing:',
+        '    backend: llama-cpp',
+        '    bootSpec:',
+        '      model: ./nope.gguf',
+        '  notgguf:',
+        '    backend: llama-cpp',
+        '    bootSpec:',
+        `      model: ${config}`,
+        '  typo:',
+        '    backend: llama-cpp',
+        '    bootSpec:',
+        `      model: ${modelPath}`,
+        '      ctx_size: 512',
+        '  nobinary:',
+        '    backend: llama-cpp',
+        '    bootSpec:',
+        `      model: ${modelPath}`,
+        '      binaryPath: /nonexistent/llama-server',
+        '',
+      ].join('\n'),
+    );
+    for (const args of [
+      ['config', 'check', config],
+      ['up', config],
+    ]) {
+      const result = await shic(args);
+      expect(result.exitCode, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain(`${config}:5:14 deployments.missing.bootSpec.model: model_not_found`);
+      expect(result.stderr).toContain(`${config}:9:14 deployments.notgguf.bootSpec.model: invalid_model`);
+      expect(result.stderr).toContain(
+        `${config}:14:17 deployments.typo.bootSpec.ctx_size: invalid_boot_spec`,
+      );
+      expect(result.stderr).toContain(
+        `${config}:19:19 deployments.nobinary.bootSpec.binaryPath: binary_not_found`,
+      );
+      expect(result.stderr.match(/error \[invalid_config\]/g)).toHaveLength(1);
+    }
+    expect(existsSync(join(stateDir, 'control.json'))).toBe(false);
   });
 
   it('exits 2 on usage errors and 1 when no daemon runs', async () => {

@@ -30,6 +30,7 @@ export function registerEventsCommand(program: Command, io: CliIo): void {
           for await (const { data } of c.stream(`/v1/events${query}`, stop.signal)) {
             println(io, opts.json ? JSON.stringify(data) : describe(data as Record<string, unknown>));
           }
+          if (!stop.signal.aborted) io.stderr.write('event stream ended: the daemon stopped\n');
         });
       } finally {
         stop.dispose();
