@@ -325,6 +325,11 @@ describe('shic (the binary)', () => {
     expect((await shic(['nonsense'])).exitCode).toBe(2);
     expect((await shic(['ensure'])).exitCode).toBe(2);
     expect((await shic(['ensure', 'tiny', '--ttl', 'soon'])).exitCode).toBe(2);
+    const loud = await shic(['up', '--log-level', 'loud']);
+    expect(loud.exitCode).toBe(2);
+    expect(loud.stderr).toContain(
+      'expected one of trace, debug, info, warn, error, fatal, silent, got "loud"',
+    );
     const ps = await shic(['ps']);
     expect(ps.exitCode).toBe(1);
     expect(ps.stderr).toContain('error [daemon_unreachable]');
