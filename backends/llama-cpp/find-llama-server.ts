@@ -1,6 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolveCommand } from 'self-hosted-inference-core';
-import { BUNDLE_VERSION_PREFIX, defaultLlamaServerCacheDir, versionPaths } from './provision/cache-paths.js';
+import { defaultLlamaServerCacheDir, versionPaths } from './provision/cache-paths.js';
+import { listCachedVersions } from './provision/llama-source-bundle.js';
 
 /** Where {@link findLlamaServer} found the binary. */
 export type LlamaServerSource = 'env' | 'path' | 'cache';
@@ -15,16 +16,7 @@ export interface FoundLlamaServer {
 /** The newest llama-server built into the provisioning cache, if any. */
 export function cachedLlamaServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const root = defaultLlamaServerCacheDir(env);
-  let entries: string[];
-  try {
-    entries = readdirSync(root);
-  } catch {
-    return undefined;
-  }
-  return entries
-    .filter((name) => name.startsWith(BUNDLE_VERSION_PREFIX))
-    .sort()
-    .reverse()
+  return listCachedVersions(root)
     .map((version) => versionPaths(root, version).binary)
     .find((binary) => existsSync(binary));
 }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -97,6 +97,20 @@ export async function cloneSourceBundle(ctx: ProvisionContext, bundle: SourceBun
   return src;
 }
 
+/** Cached version directories under `root` built from the pinned package, newest first (none when unreadable). */
+export function listCachedVersions(root: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(root);
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((name) => name.startsWith(BUNDLE_VERSION_PREFIX))
+    .sort()
+    .reverse();
+}
+
 /**
  * Newest cached version directory under `root` (built from the pinned package) for which `probe` holds, so
  * warm caches work offline.
@@ -105,15 +119,5 @@ export async function findCachedVersion(
   root: string,
   probe: (bundleVersion: string) => boolean,
 ): Promise<string | undefined> {
-  let entries: string[];
-  try {
-    entries = await readdir(root);
-  } catch {
-    return undefined;
-  }
-  return entries
-    .filter((name) => name.startsWith(BUNDLE_VERSION_PREFIX))
-    .sort()
-    .reverse()
-    .find(probe);
+  return listCachedVersions(root).find(probe);
 }
