@@ -16,7 +16,7 @@ let xdgState = '';
 let daemon: ResultPromise | undefined;
 
 /** The `$ ` command lines of the first fenced block after `marker` in a Markdown file, comments removed. */
-export function commandLines(file: string, marker: string): string[][] {
+function commandLines(file: string, marker: string): string[][] {
   const text = readFileSync(join(ROOT, file), 'utf8');
   const after = text.slice(text.indexOf(marker));
   const block = /```[a-z]*\n([\s\S]*?)```/.exec(after)?.[1] ?? '';
