@@ -1,4 +1,5 @@
-// The example backend end to end (real llama-server as the command) and under the conformance kit.
+// The example backend end to end: a real llama-server as the command, a chat through the openai client.
+// conformance.test.ts runs the conformance kit on it (also from the package's own directory).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,6 @@ import OpenAI from 'openai';
 import { createKernel, exposeSecret, KernelError, Secret } from 'self-hosted-inference-core';
 import { provisionLlamaServer, vocabModelPath } from 'self-hosted-inference-core/llama-cpp';
 import { ensureTinyLlamaModel } from 'self-hosted-inference-core/testing';
-import { describeBackendConformance } from 'self-hosted-inference-core/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCommandBackend, PORT_PLACEHOLDER } from './index.js';
 
@@ -101,11 +101,4 @@ describe('createCommandBackend', () => {
     expect(error).toMatchObject({ code: 'invalid_boot_spec', details: { option: 'command' } });
     expect((error as Error).message).toContain(PORT_PLACEHOLDER);
   });
-});
-
-describeBackendConformance(() => llamaBackend(llama), {
-  name: 'createCommandBackend (real llama-server)',
-  kind: 'spawned',
-  spec: { backend: 'llama-command', modelIdentity: 'tiny' },
-  secrets: [API_KEY],
 });

@@ -37,6 +37,8 @@ export interface LoadedConfig {
   locate?: (path: readonly PropertyKey[]) => { line: number; column: number } | undefined;
   /** How errors name the source (the file name as given). */
   fileName?: string;
+  /** Directory relative paths in the config resolve against (the config file's), and backends resolve from. */
+  baseDir: string;
 }
 
 /** Options of {@link parseConfigText} and {@link loadConfigFile}. */
@@ -252,8 +254,11 @@ function finishConfig(config: ShicConfig, baseDir: string, env: NodeJS.ProcessEn
       deployment.bootSpec = wrapSecrets(deployment.bootSpec) as Record<string, unknown>;
     deployment.backendOptions = wrapSecrets(deployment.backendOptions) as Record<string, unknown>;
   }
+  for (const entry of Object.values(config.backends)) {
+    entry.options = wrapSecrets(entry.options) as Record<string, unknown>;
+  }
   const stateDir = config.stateDir ? resolve(baseDir, config.stateDir) : defaultStateDir(env);
-  return { config, stateDir };
+  return { config, stateDir, baseDir };
 }
 
 /**

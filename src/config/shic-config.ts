@@ -18,12 +18,17 @@ export const deploymentLeaseSchema = z.strictObject({
 /** One named deployment: which backend, how to boot or attach it, and its policies. */
 export const deploymentSchema = z.strictObject({
   /**
-   * Backend id (`llama-cpp`, `mlx`, `ollama`) or the name of a package that exports a v1 backend
-   * (its default export, or `createBackend()`), resolved with `import()`.
+   * A built-in backend (`llama-cpp`, `mlx`, `ollama`), a name from the top-level `backends:` section, an npm
+   * package that exports a v1 backend (resolved from the config file's directory, then the current directory),
+   * or a local module by path (`./backends/my-server.js`, relative to the config file).
    */
-  backend: backendIdSchema.describe(
-    'Backend id (`llama-cpp`, `mlx`, `ollama`) or the name of a package that exports a v1 backend (its default export, or `createBackend()`), resolved with `import()`',
-  ),
+  backend: z
+    .string()
+    .min(1)
+    .max(1024)
+    .describe(
+      "A built-in backend (`llama-cpp`, `mlx`, `ollama`), a name from the top-level `backends:` section, an npm package that exports a v1 backend (resolved from the config file's directory, then the current directory), or a local module by path (`./backends/my-server.js`, relative to the config file)",
+    ),
   /** `spawned` or `attach_existing_service`; @default the backend's own. */
   startupKind: startupKindSchema
     .optional()
@@ -107,6 +112,28 @@ export const controlConfigSchema = z.strictObject({
 });
 export type ControlConfig = z.output<typeof controlConfigSchema>;
 
+/** A backend package with the options its factory is called with (`backends:` in shic.yaml). */
+export const backendPackageSchema = z.strictObject({
+  /**
+   * What to load: a built-in (`llama-cpp`, `mlx`, `ollama`), an npm package name (resolved from the config
+   * file's directory, then the current directory), or a local module by path relative to the config file.
+   */
+  package: z
+    .string()
+    .min(1)
+    .max(1024)
+    .describe(
+      "What to load: a built-in (`llama-cpp`, `mlx`, `ollama`), an npm package name (resolved from the config file's directory, then the current directory), or a local module by path relative to the config file",
+    ),
+  /** Passed to the package's factory (`createBackend(options)` or its default export); the package's business. */
+  options: metadataSchema
+    .default({})
+    .describe(
+      "Passed to the package's factory (`createBackend(options)` or its default export); `${ENV}` references and credential keys work as elsewhere",
+    ),
+});
+export type BackendPackage = z.output<typeof backendPackageSchema>;
+
 /** The `shic.yaml` file (guides/cli.md). */
 export const shicConfigSchema = z
   .strictObject({
@@ -129,6 +156,14 @@ export const shicConfigSchema = z
     control: controlConfigSchema
       .default({ host: '127.0.0.1', port: 0, bodyLimitBytes: 1024 * 1024 })
       .describe('Where the control API listens'),
+    /** Backend packages with factory options, by the name deployments use in `backend:`. */
+    backends: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'backend names are letters, digits, . _ -'),
+        backendPackageSchema,
+      )
+      .default({})
+      .describe('Backend packages with factory options, by the name deployments use in `backend:`'),
     /** Deployments by name (letters, digits, `.`, `_`, `-`). */
     deployments: z
       .record(

@@ -72,7 +72,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let kernel: ControlKernel | undefined;
   let server: ControlServer | undefined;
   try {
-    const { backends, ids } = await resolveBackends(config);
+    const { backends, ids } = await resolveBackends(config, { baseDir: options.loaded.baseDir });
     if (options.checkSpecs !== false) await checkDeployments(options.loaded, backends, ids);
     const catalog = new DeploymentCatalog(config.deployments, ids);
     kernel = (options.createKernel ?? defaultKernel)({ stateDir, logger, backends });

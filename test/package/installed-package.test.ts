@@ -10,6 +10,7 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realLlamaServer } from '../support/llama-fixture.js';
 import { nodeBinary } from '../support/node-binaries.js';
+import { packedTarball } from '../support/packed-tarball.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {

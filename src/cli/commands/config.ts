@@ -19,7 +19,7 @@ export function registerConfigCommands(program: Command, io: CliIo): void {
     .action(async (file: string, opts: { json?: boolean }) => {
       if (!existsSync(file)) throw new InvalidArgumentError(`config file "${file}" does not exist.`);
       const loaded = await loadConfigFile(file, { env: io.env });
-      const { backends, ids } = await resolveBackends(loaded.config);
+      const { backends, ids } = await resolveBackends(loaded.config, { baseDir: loaded.baseDir });
       await checkDeployments(loaded, backends, ids);
       if (opts.json)
         return printJson(io, { file: loaded.file, stateDir: loaded.stateDir, config: loaded.config });
