@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { consumerManifestSchema } from '../contracts/consumer-manifest.js';
 import { planPolicySchema } from '../contracts/plan-policy.js';
-import { backendIdSchema, metadataSchema, startupKindSchema } from '../contracts/vocabulary.js';
+import { metadataSchema, startupKindSchema } from '../contracts/vocabulary.js';
 
 /** Lease policy of a deployment. */
 export const deploymentLeaseSchema = z.strictObject({
@@ -125,11 +125,14 @@ export const backendPackageSchema = z.strictObject({
     .describe(
       "What to load: a built-in (`llama-cpp`, `mlx`, `ollama`), an npm package name (resolved from the config file's directory, then the current directory), or a local module by path relative to the config file",
     ),
-  /** Passed to the package's factory (`createBackend(options)` or its default export); the package's business. */
+  /**
+   * Passed to the package's factory (`createBackend(options)` or its default export); the package's business.
+   * Environment references (`$` + `{NAME}`) are interpolated and credential-named keys become Secrets.
+   */
   options: metadataSchema
     .default({})
     .describe(
-      "Passed to the package's factory (`createBackend(options)` or its default export); `${ENV}` references and credential keys work as elsewhere",
+      "Passed to the package's factory (`createBackend(options)` or its default export); environment references and credential keys work as elsewhere",
     ),
 });
 export type BackendPackage = z.output<typeof backendPackageSchema>;

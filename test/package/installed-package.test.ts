@@ -40,14 +40,10 @@ function readmeTour(): string {
 beforeAll(async () => {
   llama = await realLlamaServer();
   work = await mkdtemp(join(tmpdir(), 'shic-package-'));
-  // `npm pack` runs `prepare`, which builds dist/ from a clean slate.
-  const packed = await execa('npm', ['pack', '--json', '--pack-destination', work], {
-    cwd: ROOT,
-    timeout: 300_000,
-  });
-  const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
-  tarball = join(work, info!.filename);
-  const files = info!.files.map((f) => f.path);
+  // `npm pack` runs `prepare`, which builds dist/ from a clean slate (once per test run, shared).
+  tarball = await packedTarball();
+  const listing = await execa('tar', ['tzf', tarball]);
+  const files = listing.stdout.split('\n').map((f) => f.replace(/^package\//, ''));
   expect(files).toContain('dist/src/index.js');
   expect(files).toContain('dist/src/index.d.ts');
   expect(files).toContain('dist/src/process/watchdog-process.mjs');
