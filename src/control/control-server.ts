@@ -154,29 +154,39 @@ export async function startControlServer(options: ControlServerOptions): Promise
   });
   let draining = false;
 
-  async function serve(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://control');
+  async function serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    signal: AbortSignal,
+    route: { pattern?: string },
+  ): Promise<void> {
+    // The request target is split by hand: `new URL` reads "//x" as a host, and a path is all we route on.
+    const target = req.url ?? '/';
+    const queryAt = target.indexOf('?');
+    const pathname = queryAt < 0 ? target : target.slice(0, queryAt);
+    const query = new URLSearchParams(queryAt < 0 ? '' : target.slice(queryAt + 1));
     const method = req.method ?? 'GET';
-    const open = method === 'GET' && url.pathname === '/healthz';
+    const open = method === 'GET' && pathname === '/healthz';
     if (!open && !bearerMatches(req.headers.authorization, expected)) {
       return writeJson(res, 401, UNAUTHORIZED, { 'www-authenticate': 'Bearer' });
     }
     let match: ReturnType<HttpRouter['match']>;
     try {
-      match = router.match(method, url.pathname);
+      match = router.match(method, pathname);
     } catch (error) {
       throw new KernelError('invalid_request', 'The request path has malformed percent-encoding.', {
         cause: error,
       });
     }
     if (!match) {
-      const shown = url.pathname.length > 200 ? `${url.pathname.slice(0, 200)}…` : url.pathname;
+      const shown = pathname.length > 200 ? `${pathname.slice(0, 200)}…` : pathname;
       return writeJson(res, 404, errorBody('route_not_found', `No route ${method} ${shown}.`));
     }
+    route.pattern = match.pattern;
     const body = await readJsonBody(req, bodyLimit);
     const outcome = await match.handler({
       params: match.params,
-      query: Object.fromEntries(url.searchParams),
+      query: Object.fromEntries(query),
       body,
       raw: req,
       res,
@@ -193,11 +203,13 @@ export async function startControlServer(options: ControlServerOptions): Promise
       if (!res.writableFinished) controller.abort();
     });
     if (draining) return writeJson(res, 503, SHUTTING_DOWN, { connection: 'close' });
-    serve(req, res, controller.signal).catch((error: unknown) => {
+    // Logs name the route pattern, never the raw URL: a path can carry a lease ref or whatever a client typed.
+    const route: { pattern?: string } = {};
+    serve(req, res, controller.signal, route).catch((error: unknown) => {
       if (res.headersSent) return void res.destroy();
       if (draining) return writeJson(res, 503, SHUTTING_DOWN, { connection: 'close' });
       const { status, body } = toErrorResponse(error);
-      const log = { code: body.error.code, method: req.method, url: req.url?.slice(0, 200) };
+      const log = { code: body.error.code, method: req.method, route: route.pattern ?? null };
       if (status >= 500) logger.error({ ...log, err: error }, 'control request failed');
       else logger.debug(log, 'control request rejected');
       // A refused body may still be on the wire: do not let the next request on this socket parse it.

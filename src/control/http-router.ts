@@ -22,13 +22,15 @@ export type RouteHandler = (request: RouteRequest) => Promise<RouteOutcome>;
 
 interface Route {
   method: string;
+  pattern: string;
   segments: string[];
   handler: RouteHandler;
 }
 
-/** A matched route: its handler and decoded params. */
+/** A matched route: its handler, its pattern (safe to log: no values) and decoded params. */
 export interface RouteMatch {
   handler: RouteHandler;
+  pattern: string;
   params: Record<string, string>;
 }
 
@@ -41,7 +43,7 @@ export class HttpRouter {
 
   /** Adds a route, e.g. `add('GET', '/v1/instances/:id', handler)`. */
   add(method: string, pattern: string, handler: RouteHandler): this {
-    this.#routes.push({ method, segments: pattern.split('/').slice(1), handler });
+    this.#routes.push({ method, pattern, segments: pattern.split('/').slice(1), handler });
     return this;
   }
 
@@ -63,7 +65,7 @@ export class HttpRouter {
         }
         return segment === part;
       });
-      if (fits) return { handler: route.handler, params };
+      if (fits) return { handler: route.handler, pattern: route.pattern, params };
     }
     return undefined;
   }

@@ -162,7 +162,7 @@ describe('shic (the binary)', () => {
               authorization: `Bearer ${readFileSync(join(stateDir, 'control.token'), 'utf8').trim()}`,
             },
           }).then((r) => r.text())
-        ).includes('shic_control_requests_in_flight'),
+        ).includes('shic_control_streams_open 1'),
       { timeout: 30_000 },
     );
     const ensured = await cli(['ensure', 'tiny', '--json', '--ttl', '30s']);
@@ -183,9 +183,10 @@ describe('shic (the binary)', () => {
     for (const d of daemons) d.kill('SIGTERM');
     const finished = await events;
     expect(finished.exitCode).toBe(0);
-    expect(seenEvents().map((e) => e.type)).toEqual(
-      expect.arrayContaining(['lease.acquired', 'lease.renewed', 'instance.stopped']),
-    );
+    expect(
+      seenEvents().map((e) => e.type),
+      printed,
+    ).toEqual(expect.arrayContaining(['lease.acquired', 'lease.renewed', 'instance.stopped']));
     expect(finished.stderr).toContain('event stream ended');
   });
 

@@ -167,6 +167,12 @@ const rows: {
     code: 'backend_error',
     retryable: false,
   },
+  {
+    type: catalog.ServiceUnreachableError,
+    make: () => new catalog.ServiceUnreachableError('m', { cause }),
+    code: 'service_unreachable',
+    retryable: true,
+  },
 ];
 
 describe('error catalog', () => {
