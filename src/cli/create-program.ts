@@ -22,7 +22,10 @@ export function createProgram(io: CliIo): Command {
   const program = new Command('shic')
     .description('Self-hosted inference control: spawn and attach local LLM servers, lease their endpoints.')
     .version(packageVersion(), '-V, --version', 'print the version of shic and exit')
-    .option('--state-dir <dir>', 'daemon state directory (default $SHIC_STATE_DIR, else ~/.local/state/shic)')
+    .option(
+      '--state-dir <dir>',
+      'daemon state directory (default $SHIC_STATE_DIR, else ~/.local/state/shic, where a shic up with its own stateDir leaves a pointer)',
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
