@@ -8,6 +8,7 @@ import OpenAI from 'openai';
 import pWaitFor from 'p-wait-for';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { realLlamaServer } from '../support/llama-fixture.js';
+import { waitUntil } from '../support/wait-until.js';
 import { isRunning, SHIC_BIN, startShicDaemon, stopShicDaemons } from './shic-process.js';
 
 let dir: string;
@@ -273,6 +274,45 @@ describe('shic (the binary)', () => {
       reject: false,
     });
     expect(good.exitCode, good.stderr).toBe(0);
+  });
+
+  it('prints a failed start once, readably, with stdout and stderr piped', async () => {
+    const { binaryPath, modelPath } = await realLlamaServer();
+    const config = join(dir, 'failing.yaml');
+    await writeFile(
+      config,
+      [
+        'deployments:',
+        '  broken:',
+        '    backend: llama-cpp',
+        '    start: eager',
+        '    bootSpec:',
+        `      model: ${modelPath}`,
+        `      binaryPath: ${binaryPath}`,
+        '      extraArgs: ["--no-such-flag"]',
+        '',
+      ].join('\n'),
+    );
+    const child = execa('node', [SHIC_BIN, 'up', config], {
+      env: { SHIC_STATE_DIR: stateDir },
+      reject: false,
+      all: true,
+    });
+    daemons.push(child);
+    let live = '';
+    child.all?.on('data', (chunk: Buffer) => {
+      live += chunk.toString();
+    });
+    await waitUntil(() => /^Press Ctrl-C to stop\./m.test(live) || child.exitCode !== null, {
+      timeoutMs: 30_000,
+      message: 'shic up to finish its eager starts',
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; output so far:\n${live}`);
+    });
+    child.kill('SIGTERM');
+    await child;
+    expect(live).toMatch(/^failed broken: process_exited: .*invalid argument: --no-such-flag/m);
+    expect(live.split('invalid argument: --no-such-flag').length - 1, live).toBe(1);
   });
 
   it('refuses static deployment mistakes at config check and at up (exit 2, YAML line), starting nothing', async () => {
