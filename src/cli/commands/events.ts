@@ -16,7 +16,7 @@ function describe(event: Record<string, unknown>): string {
 export function registerEventsCommand(program: Command, io: CliIo): void {
   program
     .command('events')
-    .description('stream telemetry events until Ctrl-C')
+    .description('stream telemetry events until Ctrl-C, or until the daemon stops (after its last events)')
     .option(
       '--types <list>',
       'comma-separated event names or prefixes ending in "." (e.g. instance.,lease.expired)',
