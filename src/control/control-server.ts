@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIPv4, isIPv6, type Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, pino } from 'pino';
 import { KernelError } from '../errors/kernel-error.js';
 import type { ControlKernel } from './control-kernel.js';
@@ -265,8 +266,13 @@ export async function startControlServer(options: ControlServerOptions): Promise
             (res) => new Promise<void>((resolve) => res.once('close', () => resolve())),
           ),
         );
-        const grace = AbortSignal.timeout(options.closeGraceMs ?? 5_000);
-        await Promise.race([answered, new Promise((resolve) => grace.addEventListener('abort', resolve))]);
+        // The grace timer is cancelled as soon as every answer is out: nothing outlives the close.
+        const grace = new AbortController();
+        const timer = delay(options.closeGraceMs ?? 5_000, undefined, { signal: grace.signal }).catch(
+          () => {},
+        );
+        await Promise.race([answered, timer]);
+        grace.abort();
         server.closeAllConnections();
         unsubscribe();
         await serverClosed;
