@@ -7,6 +7,7 @@ import { execa, type ResultPromise } from 'execa';
 import OpenAI from 'openai';
 import pWaitFor from 'p-wait-for';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeLlamaConfig } from '../support/llama-config.js';
 import { realLlamaServer } from '../support/llama-fixture.js';
 import { waitUntil } from '../support/wait-until.js';
 import { isRunning, SHIC_BIN, startShicDaemon, stopShicDaemons } from './shic-process.js';
@@ -49,23 +50,13 @@ afterEach(async () => {
 describe('shic (the binary)', () => {
   it('runs up → ps → ensure → openai completion → release → stop → SIGTERM with the real llama-server', async () => {
     const { binaryPath, modelPath } = await realLlamaServer();
-    const config = join(dir, 'shic.yaml');
-    await writeFile(
-      config,
-      [
-        'deployments:',
-        '  tiny:',
-        '    backend: llama-cpp',
-        '    start: eager',
-        '    modelIdentity: tiny',
-        '    bootSpec:',
-        `      model: ${modelPath}`,
-        `      binaryPath: ${binaryPath}`,
-        '      ctxSize: 256',
-        '      apiKey: ${TINY_KEY:-generate}',
-        '',
-      ].join('\n'),
-    );
+    const config = await writeLlamaConfig(join(dir, 'shic.yaml'), {
+      name: 'tiny',
+      modelPath,
+      binaryPath,
+      deployment: ['start: eager', 'modelIdentity: tiny'],
+      bootSpec: ['ctxSize: 256', 'apiKey: ${TINY_KEY:-generate}'],
+    });
     const { child: daemon } = await up([config]);
 
     await pWaitFor(async () => JSON.parse((await shic(['ps', '--json'])).stdout)[0]?.state === 'ready', {
@@ -278,21 +269,13 @@ describe('shic (the binary)', () => {
 
   it('prints a failed start once, readably, with stdout and stderr piped', async () => {
     const { binaryPath, modelPath } = await realLlamaServer();
-    const config = join(dir, 'failing.yaml');
-    await writeFile(
-      config,
-      [
-        'deployments:',
-        '  broken:',
-        '    backend: llama-cpp',
-        '    start: eager',
-        '    bootSpec:',
-        `      model: ${modelPath}`,
-        `      binaryPath: ${binaryPath}`,
-        '      extraArgs: ["--no-such-flag"]',
-        '',
-      ].join('\n'),
-    );
+    const config = await writeLlamaConfig(join(dir, 'failing.yaml'), {
+      name: 'broken',
+      modelPath,
+      binaryPath,
+      deployment: ['start: eager'],
+      bootSpec: ['extraArgs: ["--no-such-flag"]'],
+    });
     const child = execa('node', [SHIC_BIN, 'up', config], {
       env: { SHIC_STATE_DIR: stateDir },
       reject: false,

@@ -1,13 +1,14 @@
 // SIGTERM to `shic up` must end the daemon within its deadline even while a keep-alive client is in the
 // middle of a request, stop every server, remove its state files, and let event streams see the last events.
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { Agent, request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSse } from '../../src/control/control-client.js';
+import { writeLlamaConfig } from '../support/llama-config.js';
 import { realLlamaServer } from '../support/llama-fixture.js';
 import { waitUntil } from '../support/wait-until.js';
 import { isRunning, SHIC_BIN, startShicDaemon, stopShicDaemons } from './shic-process.js';
@@ -40,22 +41,13 @@ async function inFlightRequests(url: string, auth: string): Promise<number> {
 describe('shic up shutdown', () => {
   it('ends on SIGTERM while a keep-alive client waits mid-request: 503, servers stopped, files removed, last events streamed', async () => {
     const { binaryPath, modelPath } = await realLlamaServer();
-    const config = join(dir, 'shic.yaml');
-    await writeFile(
-      config,
-      [
-        'deployments:',
-        '  tiny:',
-        '    backend: llama-cpp',
-        '    start: eager',
-        '    maxLeases: 1',
-        '    bootSpec:',
-        `      model: ${modelPath}`,
-        `      binaryPath: ${binaryPath}`,
-        '      ctxSize: 256',
-        '',
-      ].join('\n'),
-    );
+    const config = await writeLlamaConfig(join(dir, 'shic.yaml'), {
+      name: 'tiny',
+      modelPath,
+      binaryPath,
+      deployment: ['start: eager', 'maxLeases: 1'],
+      bootSpec: ['ctxSize: 256'],
+    });
     const { child } = await startShicDaemon(['up', config], {
       env: { SHIC_STATE_DIR: stateDir },
       stateDir,
