@@ -58,8 +58,8 @@ function toKernelError(error: unknown, context: { instanceId: string; backend: s
 }
 
 /**
- * One instance of a backend and its lifecycle (guides/readiness-and-health.md): `starting → ready ⇄ degraded → stopping →
- * stopped`, and `starting|ready|degraded → failed`. Spawns and watches the process (spawned plans) or only
+ * One instance of a backend and its lifecycle (guides/readiness-and-health.md): `starting → ready ⇄ degraded →
+ * stopping → stopped`, and `starting|ready|degraded → failed`. Spawns and watches the process (spawned plans) or only
  * probes (attached plans), monitors health, restarts after crashes under the restart policy, and emits
  * every transition on the kernel's event bus.
  */

@@ -130,7 +130,7 @@ export class ManagedChildProcess implements ManagedProcess {
       const n = readSync(this.#statFd, STAT_BUFFER, 0, STAT_BUFFER.length, 0);
       const text = STAT_BUFFER.toString('latin1', 0, n);
       // Fields after "(comm) ": [0] state, [6] flags, [28] pending signals. A SIGKILL marks every thread at
-      // once (pending bit 9), then each thread exits (flag PF_EXITING), then the process is a zombie.
+      // once (its bit in the pending mask), then each thread exits (flag PF_EXITING), then the process is a zombie.
       const fields = text.slice(text.lastIndexOf(')') + 2).split(' ', 29);
       const state = fields[0];
       if (state === 'Z' || state === 'X') return true;
