@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Call the shic control API from Python with the standard library only (urllib, json).
 
-Start a daemon first, e.g. `shic up examples/shic.yaml`, then:
+Start a daemon first, e.g. `shic tiny-model examples/models/tiny-llama.gguf && shic up examples/shic.yaml`, then:
 
     SHIC_STATE_DIR=examples/.shic-state python3 examples/control-api.py tiny-llama
 

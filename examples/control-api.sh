@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Call the shic control API with curl (and jq to read JSON).
 #
-# Start a daemon first, e.g. `shic up examples/shic.yaml`, then:
+# Start a daemon first, e.g. `shic tiny-model examples/models/tiny-llama.gguf && shic up examples/shic.yaml`, then:
 #
 #   SHIC_STATE_DIR=examples/.shic-state bash examples/control-api.sh tiny-llama
 #
