@@ -12,6 +12,7 @@ interface AttachFlags extends SingleDeploymentFlags {
   model: string;
   host?: string;
   pull?: boolean;
+  connectTimeout?: number;
 }
 
 /** `shic attach ollama --model …`: a foreground daemon attached to a running Ollama. */
@@ -28,6 +29,11 @@ export function registerAttachCommand(program: Command, io: CliIo): void {
       'Ollama address in any OLLAMA_HOST form (default OLLAMA_HOST, else 127.0.0.1:11434)',
     )
     .option('--pull', 'pull the model when it is missing')
+    .option(
+      '--connect-timeout <duration>',
+      'how long refused connections are retried before the attach fails with service_unreachable (default 5s)',
+      parseDurationMs,
+    )
     .option('--ttl <duration>', 'default lease TTL (ms, 30s, 5m)', parseDurationMs);
   addSingleDeploymentOptions(ollama).action(async (flags: AttachFlags, command: Command) => {
     const deployment = {
@@ -36,6 +42,7 @@ export function registerAttachCommand(program: Command, io: CliIo): void {
       backendOptions: {
         ...(flags.host ? { rootUrl: flags.host } : {}),
         ...(flags.pull ? { pull: true } : {}),
+        ...(flags.connectTimeout ? { connectTimeoutMs: flags.connectTimeout } : {}),
       },
     };
     const name = deploymentNameFrom(flags.model, 'ollama');
