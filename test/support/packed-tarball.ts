@@ -3,8 +3,8 @@
 // first packer leaves the tarball for the rest in the run's directory (set by global-setup.ts).
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
+import { waitUntil } from './wait-until.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -14,16 +14,15 @@ export async function packedTarball(): Promise<string> {
   if (!dir)
     throw new Error('SHIC_TEST_PACK_DIR is not set: run through vitest (test/support/global-setup.ts)');
   const lock = join(dir, '.lock');
-  const deadline = Date.now() + 600_000;
-  for (;;) {
+  const takeLock = () => {
     try {
       mkdirSync(lock);
-      break;
+      return true;
     } catch {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
-      await delay(200);
+      return false; // another worker is packing: wait for it to finish
     }
-  }
+  };
+  await waitUntil(takeLock, { timeoutMs: 600_000, intervalMs: 200, message: `the pack lock ${lock}` });
   try {
     const existing = readdirSync(dir).find((f) => f.endsWith('.tgz'));
     if (existing) return join(dir, existing);
