@@ -103,6 +103,18 @@ export class InstanceManager {
     this.#leaseCount = counter;
   }
 
+  // A returned endpoint must be serving: a server that died a moment ago is waited out, then the ensure runs
+  // again (and waits for the restart). A live one is returned without an extra tick.
+  #reuse(
+    instance: RuntimeInstance,
+    spec: InstanceSpecInput,
+    options: EnsureInstanceOptions,
+  ): EnsureInstanceResult | Promise<EnsureInstanceResult> {
+    const dying = instance.deadProcessExit();
+    if (!dying) return { instance, reused: true };
+    return dying.then(() => this.ensure(spec, options));
+  }
+
   /**
    * Returns a ready instance for the spec, starting one when none with the plan's key is up. The plan is
    * built and validated before any side effect.
@@ -150,13 +162,7 @@ export class InstanceManager {
       const crashLoop = this.#crashLoops.get(knownKey);
       if (crashLoop) throw crashLoop;
       const known = this.#byKey.get(knownKey);
-      if (known?.isUp) {
-        // A returned endpoint must be serving: a server that died a moment ago is waited out, then restarted.
-        const dying = known.deadProcessExit();
-        if (!dying) return { instance: known, reused: true };
-        await dying;
-        return this.ensure(spec, options);
-      }
+      if (known?.isUp) return this.#reuse(known, spec, options);
       if (known?.state === 'starting') {
         await this.#wait(known, signal, options.readyTimeoutMs);
         return { instance: known, reused: true };
@@ -171,12 +177,7 @@ export class InstanceManager {
     if (crashLoop) throw crashLoop;
 
     const existing = this.#byKey.get(plan.instanceKey);
-    if (existing?.isUp) {
-      const dying = existing.deadProcessExit();
-      if (!dying) return { instance: existing, reused: true };
-      await dying;
-      return this.ensure(spec, options);
-    }
+    if (existing?.isUp) return this.#reuse(existing, spec, options);
     if (existing?.state === 'starting') {
       await this.#wait(existing, signal, options.readyTimeoutMs);
       return { instance: existing, reused: true };
