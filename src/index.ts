@@ -25,6 +25,9 @@ export {
 } from './config/load-config.js';
 export {
   type Deployment,
+  type GatewayConfig,
+  type GatewayConfigInput,
+  type GatewayTimeouts,
   type ShicConfig,
   type ShicConfigInput,
   shicConfigJsonSchema,
@@ -126,6 +129,8 @@ export {
   DaemonRunningError,
   DaemonUnreachableError,
   DuplicateBackendError,
+  GatewayTimeoutError,
+  type GatewayTimeoutPhase,
   IncompatibleError,
   InstanceNotFoundError,
   InstanceStoppedError,
@@ -139,14 +144,43 @@ export {
   PlatformUnsupportedError,
   PortUnavailableError,
   ProcessExitedError,
+  QueueFullError,
   ReadinessTimeoutError,
   ServiceUnreachableError,
   SpawnFailedError,
   UnknownBackendError,
   UnknownDeploymentError,
+  UnknownModelError,
+  UpstreamFailedError,
 } from './errors/error-catalog.js';
 export { errorMessage } from './errors/error-message.js';
 export { KernelError, type KernelErrorContext } from './errors/kernel-error.js';
+export {
+  createGateway,
+  type Gateway,
+  type GatewayEvent,
+  type GatewayOptions,
+} from './gateway/create-gateway.js';
+export type {
+  GatewayEventMap,
+  RequestEventBase,
+  RequestOutcome,
+  RequestRecord,
+} from './gateway/gateway-events.js';
+export type { GatewayKernel } from './gateway/gateway-kernel.js';
+export {
+  type GatewayServer,
+  type GatewayServerOptions,
+  startGatewayServer,
+} from './gateway/gateway-server.js';
+export type { ModelListEntry, ModelState } from './gateway/model-router.js';
+export type { OpenAiErrorBody } from './gateway/openai-error.js';
+export { RequestLog, type RequestLogQuery } from './gateway/request-log.js';
+export {
+  type FolderDeployment,
+  type ModelsFolderDefaults,
+  scanModelsFolder,
+} from './gateway/scan-models-folder.js';
 export { clientHost } from './http/client-host.js';
 export { type HttpProbeOptions, type HttpProbeResponse, httpProbe } from './http/http-probe.js';
 export { createKernel } from './kernel/create-kernel.js';
@@ -162,7 +196,7 @@ export { type LogEntry, LogRing, type LogRingOptions } from './process/log-ring.
 export { type ResolvedCommand, resolveCommand } from './process/resolve-command.js';
 export type { ExitInfo, ManagedProcess, SpawnOptions } from './process/spawn-process.js';
 export { exposeSecret, Secret } from './secret/secret.js';
-export { EventBus } from './telemetry/event-bus.js';
+export { EventBus, type EventOf } from './telemetry/event-bus.js';
 export type {
   InstanceEventBase,
   KernelEvent,

@@ -12,6 +12,8 @@ const count = z.number().int().positive().max(1_000_000);
 export const llamaCppBootSpecSchema = z.strictObject({
   /** Path of the GGUF model file (relative paths resolve against the kernel's working directory). */
   model: z.string().min(1, 'is required: the path of a .gguf model file'),
+  /** Multimodal projector file beside the model (`--mmproj`); relative paths resolve like `model`. */
+  mmproj: z.string().min(1).optional(),
   /** Model name the server reports (`--alias`). @default the request's model id, else the model file's basename without extension */
   alias: z.string().min(1).optional(),
   /** Interface to bind (`--host`). @default "127.0.0.1" */
@@ -63,6 +65,7 @@ export type LlamaCppBootSpecInput = z.input<typeof llamaCppBootSpecSchema>;
 export interface LlamaCppBootSpec {
   /** Absolute model path. */
   model: string;
+  mmproj?: string;
   alias: string;
   host: string;
   /** Set only when the caller chose the port. */
@@ -178,6 +181,7 @@ export function normalizeLlamaCppBootSpec(
   const apiKey = generate ? new Secret(randomBytes(24).toString('base64url')) : s.apiKey;
   return {
     model,
+    ...(s.mmproj === undefined ? {} : { mmproj: path.resolve(options.cwd ?? process.cwd(), s.mmproj) }),
     alias: s.alias ?? options.modelIdentity ?? modelBasename(model),
     host: s.host ?? LLAMA_CPP_DEFAULTS.host,
     ...(s.port === undefined ? {} : { port: s.port }),

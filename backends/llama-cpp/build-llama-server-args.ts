@@ -1,7 +1,7 @@
 import type { LlamaCppBootSpec } from './boot-spec.js';
 
 /**
- * The llama-server argument list for a normalized boot spec: `--model --alias --host --port` always; `--ctx-size
+ * The llama-server argument list for a normalized boot spec: `--model --alias --host --port` always; `--mmproj --ctx-size
  * --threads --parallel --n-gpu-layers --embeddings --api-prefix --timeout` only when set; then `extraArgs`.
  *
  * The API key is deliberately not an argument: argv is world-readable (`ps`, `/proc/<pid>/cmdline`), logged by
@@ -11,6 +11,7 @@ import type { LlamaCppBootSpec } from './boot-spec.js';
  */
 export function buildLlamaServerArgs(spec: LlamaCppBootSpec, port: number): string[] {
   const args = ['--model', spec.model, '--alias', spec.alias, '--host', spec.host, '--port', String(port)];
+  if (spec.mmproj !== undefined) args.push('--mmproj', spec.mmproj);
   if (spec.ctxSize !== undefined) args.push('--ctx-size', String(spec.ctxSize));
   if (spec.threads !== undefined) args.push('--threads', String(spec.threads));
   if (spec.parallel !== undefined) args.push('--parallel', String(spec.parallel));

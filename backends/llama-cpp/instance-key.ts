@@ -22,6 +22,7 @@ function canonicalJson(value: unknown): string {
 export function llamaCppKeyMaterial(spec: LlamaCppBootSpec): Record<string, unknown> {
   return {
     model: spec.model,
+    mmproj: spec.mmproj,
     alias: spec.alias,
     host: spec.host,
     port: spec.port,

@@ -54,7 +54,7 @@ export interface LoadConfigOptions {
 /** Keys whose string values are credentials: wrapped in `Secret` so they never print. */
 const SECRET_KEY = /^(api[-_]?key|token|password|secret|authorization|bearer)$/i;
 /** Boot-spec keys holding file paths, resolved against the config file's directory. */
-const PATH_KEYS = ['model', 'modelPath', 'binaryPath', 'cwd'];
+const PATH_KEYS = ['model', 'modelPath', 'mmproj', 'binaryPath', 'cwd'];
 /** Most alias uses a config may expand (a guard against "billion laughs" alias bombs). */
 const MAX_ALIAS_COUNT = 100;
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { consumerManifestSchema } from '../contracts/consumer-manifest.js';
 import { planPolicySchema } from '../contracts/plan-policy.js';
 import { metadataSchema, startupKindSchema } from '../contracts/vocabulary.js';
+import { Secret } from '../secret/secret.js';
 
 /** Lease policy of a deployment. */
 export const deploymentLeaseSchema = z.strictObject({
@@ -14,6 +15,29 @@ export const deploymentLeaseSchema = z.strictObject({
     .default(60_000)
     .describe('Lease time-to-live in ms when `ensure` gives none; default 60000'),
 });
+
+const timeoutMs = z.number().int().positive().max(2_147_483_647);
+
+/** The gateway's deadlines, in ms (guides/gateway.md). */
+export const gatewayTimeoutsSchema = z.strictObject({
+  /** Waiting for the model: queue, load and lease slot. @default 300000 */
+  modelWaitMs: timeoutMs
+    .default(300_000)
+    .describe('Waiting for the model (queue, load, lease slot), in ms; default 300000'),
+  /** From sending the request upstream to the response headers. @default 120000 */
+  firstByteMs: timeoutMs
+    .default(120_000)
+    .describe("From sending the request upstream to the upstream's response headers, in ms; default 120000"),
+  /** Longest gap between two chunks of the upstream's response body. @default 60000 */
+  idleMs: timeoutMs
+    .default(60_000)
+    .describe("Longest gap between two chunks of the upstream's response body, in ms; default 60000"),
+  /** The whole request, from arrival to the last byte. @default 1800000 */
+  totalMs: timeoutMs
+    .default(1_800_000)
+    .describe('The whole request, from arrival to the last byte, in ms; default 1800000'),
+});
+export type GatewayTimeouts = z.output<typeof gatewayTimeoutsSchema>;
 
 /** One named deployment: which backend, how to boot or attach it, and its policies. */
 export const deploymentSchema = z.strictObject({
@@ -80,6 +104,33 @@ export const deploymentSchema = z.strictObject({
     .describe('Consumer manifest used by `shic ensure <deployment>`; default an OpenAI chat consumer'),
   /** Free-form metadata copied into the instance. */
   metadata: metadataSchema.default({}).describe('Free-form metadata copied into the instance'),
+  /** Further names the gateway routes to this deployment (a request's `model`). */
+  aliases: z
+    .array(z.string().min(1).max(256))
+    .default([])
+    .describe("Further names the gateway routes to this deployment (a request's `model`)"),
+  /** The `model` the gateway sends upstream; @default the endpoint's model identity, else the request's. */
+  upstreamModel: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "The `model` the gateway sends upstream; default the endpoint's model identity, else the request's",
+    ),
+  /** Body fields the gateway sets on every request to this deployment (overriding the client's). */
+  setParams: metadataSchema
+    .default({})
+    .describe("Body fields the gateway sets on every request to this deployment (overriding the client's)"),
+  /** Body fields the gateway removes from every request before it goes upstream. */
+  stripParams: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('Body fields the gateway removes from every request before it goes upstream'),
+  /** Gateway deadlines for this deployment; absent fields keep `gateway.timeouts`. */
+  timeouts: gatewayTimeoutsSchema
+    .partial()
+    .optional()
+    .describe('Gateway deadlines for this deployment; absent fields keep `gateway.timeouts`'),
 });
 export type Deployment = z.output<typeof deploymentSchema>;
 
@@ -111,6 +162,98 @@ export const controlConfigSchema = z.strictObject({
     .describe('Largest accepted request body, in bytes; default 1048576'),
 });
 export type ControlConfig = z.output<typeof controlConfigSchema>;
+
+/** Defaults of the deployments a models folder creates (one llama-cpp deployment per model file). */
+export const modelsFolderDefaultsSchema = z.strictObject({
+  /** Boot spec fields every model gets (`ctxSize`, `parallel`, …); `model` is set per file. */
+  bootSpec: metadataSchema
+    .default({})
+    .describe('Boot spec fields every model gets (`ctxSize`, `parallel`, …); `model` is set per file'),
+  idleShutdownMs: planPolicySchema.shape.idleShutdownMs.describe(
+    "Stop a model's server after this many ms without requests; default the backend's (300000)",
+  ),
+  maxLeases: planPolicySchema.shape.maxLeases.describe(
+    'Most concurrent requests per model; default unlimited',
+  ),
+});
+
+/** The gateway: one OpenAI-compatible URL for every deployment (guides/gateway.md). */
+export const gatewayConfigSchema = z.strictObject({
+  /** Serve the gateway from `shic up`. @default true */
+  enabled: z.boolean().default(true).describe('Serve the gateway from `shic up`; default true'),
+  /** Interface to bind; beyond loopback it needs `apiKeys` and `shic up --allow-remote`. @default '127.0.0.1' */
+  host: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe(
+      'Interface to bind; beyond loopback it needs `apiKeys` and `shic up --allow-remote`; default `127.0.0.1`',
+    ),
+  /** TCP port; 0 picks a free one (printed, and written to `<stateDir>/gateway.url`). @default 0 */
+  port: z
+    .number()
+    .int()
+    .min(0)
+    .max(65_535)
+    .default(0)
+    .describe('TCP port; 0 picks a free one (printed, and written to `<stateDir>/gateway.url`); default 0'),
+  /** Keys clients send as `Authorization: Bearer <key>`; none = no auth (loopback only). */
+  apiKeys: z
+    .array(z.string().min(8, 'must be at least 8 characters'))
+    .default([])
+    // Secrets from here on: no log, snapshot or error can print a key.
+    .transform((keys) => keys.map((key) => new Secret(key)))
+    .describe(
+      'Keys clients send as `Authorization: Bearer <key>` (write them as environment references); none = no auth (loopback only)',
+    ),
+  /** A folder whose `*.gguf` files each become a llama-cpp deployment named after the file; relative to the config file. */
+  modelsDir: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'A folder whose `*.gguf` files each become a llama-cpp deployment named after the file; relative to the config file',
+    ),
+  /** Defaults of the models-folder deployments. */
+  modelDefaults: modelsFolderDefaultsSchema
+    .default({ bootSpec: {} })
+    .describe('Defaults of the models-folder deployments'),
+  /** Most requests waiting for one deployment (load or lease slot); more get 429. @default 64 */
+  maxQueue: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(1_000_000)
+    .default(64)
+    .describe('Most requests waiting for one deployment (load or lease slot); more get 429; default 64'),
+  /** Lease TTL of a request, renewed while it streams, in ms. @default 30000 */
+  leaseTtlMs: timeoutMs
+    .min(1_000)
+    .default(30_000)
+    .describe('Lease TTL of a request, renewed while it streams, in ms; default 30000'),
+  /** Largest request body, in bytes. @default 33554432 */
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(1024 * 1024 * 1024)
+    .default(32 * 1024 * 1024)
+    .describe('Largest request body, in bytes; default 33554432 (32 MiB)'),
+  /** Deadlines of every request; a deployment's `timeouts` override them. */
+  timeouts: gatewayTimeoutsSchema
+    .default({ modelWaitMs: 300_000, firstByteMs: 120_000, idleMs: 60_000, totalMs: 1_800_000 })
+    .describe("Deadlines of every request; a deployment's `timeouts` override them"),
+  /** How many finished requests `shic requests` can show. @default 1000 */
+  recentRequests: z
+    .number()
+    .int()
+    .positive()
+    .max(1_000_000)
+    .default(1000)
+    .describe('How many finished requests `shic requests` can show; default 1000'),
+});
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 
 /** A backend package with the options its factory is called with (`backends:` in shic.yaml). */
 export const backendPackageSchema = z.strictObject({
@@ -159,6 +302,10 @@ export const shicConfigSchema = z
     control: controlConfigSchema
       .default({ host: '127.0.0.1', port: 0, bodyLimitBytes: 1024 * 1024 })
       .describe('Where the control API listens'),
+    /** The OpenAI-compatible gateway `shic up` serves. */
+    gateway: gatewayConfigSchema
+      .default(gatewayConfigSchema.parse({}))
+      .describe('The OpenAI-compatible gateway `shic up` serves'),
     /** Backend packages with factory options, by the name deployments use in `backend:`. */
     backends: z
       .record(
@@ -176,7 +323,23 @@ export const shicConfigSchema = z
       .default({})
       .describe('Deployments by name (letters, digits, `.`, `_`, `-`)'),
   })
-  .describe('shic.yaml — deployments and control API of the shic daemon');
+  .superRefine((config, ctx) => {
+    // A gateway `model` must name one deployment: an alias may not repeat a name or another alias.
+    const owner = new Map(Object.keys(config.deployments).map((name) => [name, name]));
+    for (const [name, deployment] of Object.entries(config.deployments)) {
+      for (const [i, alias] of deployment.aliases.entries()) {
+        const taken = owner.get(alias);
+        if (taken !== undefined && taken !== name) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['deployments', name, 'aliases', i],
+            message: `"${alias}" already names deployment "${taken}": each gateway model name must be unique`,
+          });
+        } else owner.set(alias, name);
+      }
+    }
+  })
+  .describe('shic.yaml — deployments, control API and gateway of the shic daemon');
 export type ShicConfig = z.output<typeof shicConfigSchema>;
 export type ShicConfigInput = z.input<typeof shicConfigSchema>;
 

@@ -49,6 +49,17 @@ export const eventsQuerySchema = z.strictObject({
   types: z.string().min(1).optional(),
 });
 
+/** Query of `GET /v1/requests`. */
+export const requestsQuerySchema = z.strictObject({
+  deployment: z.string().min(1).optional(),
+  /** `completed`, `failed` or `aborted`. */
+  outcome: z.enum(['completed', 'failed', 'aborted']).optional(),
+  /** Only requests that arrived at or after this epoch ms. */
+  since: z.coerce.number().int().nonnegative().optional(),
+  /** Newest first, at most this many. @default 100 */
+  limit: z.coerce.number().int().positive().max(100_000).default(100),
+});
+
 // Each body parses to `invalid_request` errors whose issues name the field path (→ HTTP 400).
 export const deploymentEnsureBody = defineContract(
   'EnsureBody',
@@ -59,3 +70,4 @@ export const fullEnsureBody = defineContract('EnsureBody', 'invalid_request', fu
 export const renewBody = defineContract('RenewBody', 'invalid_request', renewBodySchema);
 export const logsQuery = defineContract('LogsQuery', 'invalid_request', logsQuerySchema);
 export const eventsQuery = defineContract('EventsQuery', 'invalid_request', eventsQuerySchema);
+export const requestsQuery = defineContract('RequestsQuery', 'invalid_request', requestsQuerySchema);

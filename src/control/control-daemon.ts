@@ -1,12 +1,20 @@
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Backend } from '../backend/backend.js';
 import { checkDeployments } from '../config/check-deployments.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { resolveBackends } from '../config/resolve-backends.js';
+import { deploymentSchema, type GatewayConfig } from '../config/shic-config.js';
 import type { RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
+import { InvalidConfigError } from '../errors/error-catalog.js';
+import { errorMessage } from '../errors/error-message.js';
+import { createGateway } from '../gateway/create-gateway.js';
+import { type GatewayServer, startGatewayServer } from '../gateway/gateway-server.js';
+import { RequestLog } from '../gateway/request-log.js';
+import { scanModelsFolder } from '../gateway/scan-models-folder.js';
 import { createKernel } from '../kernel/create-kernel.js';
 import type { ControlKernel } from './control-kernel.js';
-import { type ControlServer, startControlServer } from './control-server.js';
+import { type ControlServer, isLoopbackHost, startControlServer } from './control-server.js';
 import { DeploymentCatalog } from './deployment-catalog.js';
 import { acquireDaemonLock, createToken, writeControlFiles, writeDaemonPointer } from './state-files.js';
 
@@ -29,6 +37,8 @@ export interface DaemonOptions {
    * before anything starts. @default true
    */
   checkSpecs?: boolean;
+  /** Replaces fields of the config's `gateway:` section (`shic up --gateway-port`, `--models-dir`, `--no-gateway`). */
+  gateway?: { enabled?: boolean; host?: string; port?: number; modelsDir?: string };
   /** Builds the kernel. @default createKernel({ stateDir, logger, backends }) */
   createKernel?: (options: { stateDir: string; logger: Logger; backends: Backend[] }) => ControlKernel;
 }
@@ -43,6 +53,10 @@ export interface Daemon {
   readonly kernel: ControlKernel;
   readonly server: ControlServer;
   readonly catalog: DeploymentCatalog;
+  /** The OpenAI-compatible gateway's listener, unless `gateway.enabled: false`. */
+  readonly gateway: GatewayServer | undefined;
+  /** Finished gateway requests (empty without a gateway). */
+  readonly requests: RequestLog;
   readonly stateDir: string;
   readonly token: string;
   /** Starts every `start: eager` deployment in parallel; failures are reported, not thrown. */
@@ -52,6 +66,47 @@ export interface Daemon {
    * removes the state files.
    */
   close(): Promise<void>;
+}
+
+function definedFields<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+// Anyone who can reach a gateway can make this machine load models: beyond loopback it needs keys.
+function refuseOpenGateway(gateway: GatewayConfig): void {
+  if (!gateway.enabled || isLoopbackHost(gateway.host) || gateway.apiKeys.length > 0) return;
+  const issue = {
+    path: 'gateway.apiKeys',
+    message: `the gateway listens on ${gateway.host}, beyond loopback: set gateway.apiKeys (or bind it to 127.0.0.1)`,
+  };
+  throw new InvalidConfigError(`Invalid config: ${issue.path}: ${issue.message}`, [issue]);
+}
+
+// A models folder adds one on-demand llama-cpp deployment per model; a deployment the config declares wins.
+async function withModelsFolder(
+  loaded: LoadedConfig,
+  gateway: GatewayConfig,
+  logger: Logger,
+): Promise<LoadedConfig> {
+  if (!gateway.modelsDir) return loaded;
+  const dir = resolve(loaded.baseDir, gateway.modelsDir);
+  let found: Record<string, unknown>;
+  try {
+    found = await scanModelsFolder(dir, gateway.modelDefaults);
+  } catch (error) {
+    const issue = { path: 'gateway.modelsDir', message: `cannot read ${dir}: ${errorMessage(error)}` };
+    throw new InvalidConfigError(`Invalid config: ${issue.path}: ${issue.message}`, [issue], {
+      path: dir,
+      cause: error,
+    });
+  }
+  const added = Object.fromEntries(
+    Object.entries(found)
+      .filter(([name]) => !(name in loaded.config.deployments))
+      .map(([name, d]) => [name, deploymentSchema.parse(d)]),
+  );
+  logger.info({ modelsDir: dir, models: Object.keys(added) }, 'models folder scanned');
+  return { ...loaded, config: { ...loaded.config, deployments: { ...loaded.config.deployments, ...added } } };
 }
 
 function defaultKernel(options: { stateDir: string; logger: Logger; backends: Backend[] }): ControlKernel {
@@ -66,16 +121,30 @@ function defaultKernel(options: { stateDir: string; logger: Logger; backends: Ba
  *   InvalidConfigError (`invalid_config`) when a deployment fails its backend's static checks.
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
-  const { config, stateDir } = options.loaded;
+  const { stateDir } = options.loaded;
   const { logger } = options;
+  const gatewayConfig = { ...options.loaded.config.gateway, ...definedFields(options.gateway ?? {}) };
+  refuseOpenGateway(gatewayConfig);
   const releaseLock = await acquireDaemonLock(stateDir);
   let kernel: ControlKernel | undefined;
   let server: ControlServer | undefined;
+  let gatewayServer: GatewayServer | undefined;
   try {
-    const { backends, ids } = await resolveBackends(config, { baseDir: options.loaded.baseDir });
-    if (options.checkSpecs !== false) await checkDeployments(options.loaded, backends, ids);
+    const loaded = await withModelsFolder(options.loaded, gatewayConfig, logger);
+    const { config } = loaded;
+    const { backends, ids } = await resolveBackends(config, { baseDir: loaded.baseDir });
+    if (options.checkSpecs !== false) await checkDeployments(loaded, backends, ids);
     const catalog = new DeploymentCatalog(config.deployments, ids);
     kernel = (options.createKernel ?? defaultKernel)({ stateDir, logger, backends });
+    const gateway = gatewayConfig.enabled
+      ? createGateway({
+          kernel,
+          deployments: catalog,
+          config: { ...gatewayConfig, modelsDir: undefined, apiKeys: gatewayConfig.apiKeys },
+          logger,
+        })
+      : undefined;
+    const requests = gateway?.requests ?? new RequestLog(1);
     const token = createToken();
     server = await startControlServer({
       kernel,
@@ -85,19 +154,40 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       host: options.host ?? config.control.host,
       port: options.port ?? config.control.port,
       bodyLimitBytes: config.control.bodyLimitBytes,
+      ...(gateway ? { gateway } : {}),
     });
-    await writeControlFiles(stateDir, { url: server.url, pid: process.pid, startedAt: Date.now() }, token);
+    if (gateway) {
+      gatewayServer = await startGatewayServer({
+        gateway,
+        host: gatewayConfig.host,
+        port: gatewayConfig.port,
+        logger,
+      });
+      logger.info({ url: gatewayServer.url }, 'gateway listening');
+    }
+    await writeControlFiles(
+      stateDir,
+      {
+        url: server.url,
+        pid: process.pid,
+        startedAt: Date.now(),
+        ...(gatewayServer ? { gatewayUrl: gatewayServer.url } : {}),
+      },
+      token,
+    );
     const removePointer =
       options.pointerDir && options.pointerDir !== stateDir
         ? await writeDaemonPointer(options.pointerDir, stateDir)
         : async () => {};
     logger.info({ url: server.url, stateDir }, 'control API listening');
-    const running = { kernel, server };
+    const running = { kernel, server, gatewayServer };
     let closing: Promise<void> | undefined;
     return {
       kernel,
       server,
       catalog,
+      gateway: gatewayServer,
+      requests,
       stateDir,
       token,
       async startEager(signal) {
@@ -124,6 +214,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           // carry their last events, then end the streams and cut what is left.
           await removePointer();
           running.server.drain();
+          // Gateway requests get their grace to finish, then are aborted (leases released) before the kernel
+          // stops the servers they stream from.
+          await running.gatewayServer?.close();
           await running.kernel.close();
           await running.server.close();
           await releaseLock();
@@ -132,6 +225,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
     };
   } catch (error) {
+    await gatewayServer?.close(0);
     await server?.close();
     await kernel?.close();
     await releaseLock();

@@ -1,7 +1,14 @@
 import { InstanceNotFoundError } from '../errors/error-catalog.js';
 import { KernelError } from '../errors/kernel-error.js';
-import type { KernelEvent } from '../telemetry/kernel-events.js';
-import { deploymentEnsureBody, eventsQuery, fullEnsureBody, logsQuery, renewBody } from './control-bodies.js';
+import type { Gateway } from '../gateway/create-gateway.js';
+import {
+  deploymentEnsureBody,
+  eventsQuery,
+  fullEnsureBody,
+  logsQuery,
+  renewBody,
+  requestsQuery,
+} from './control-bodies.js';
 import type { ControlKernel } from './control-kernel.js';
 import type { DeploymentCatalog, EndpointCall } from './deployment-catalog.js';
 import { exposeDescriptor } from './expose-descriptor.js';
@@ -13,6 +20,7 @@ import { openSseStream, type SseStream } from './sse-stream.js';
 export interface ControlRouteContext {
   kernel: ControlKernel;
   catalog: DeploymentCatalog | undefined;
+  gateway: Pick<Gateway, 'on' | 'requests'> | undefined;
   metrics: ControlMetrics;
   /** Open SSE streams, ended when the server closes. */
   streams: Set<SseStream>;
@@ -131,14 +139,25 @@ export function registerControlRoutes(router: HttpRouter, ctx: ControlRouteConte
       ?.split(',')
       .map((t) => t.trim())
       .filter(Boolean);
-    const matches = (event: KernelEvent) =>
+    const matches = (event: { type: string }) =>
       !wanted || wanted.some((t) => event.type === t || (t.endsWith('.') && event.type.startsWith(t)));
     const stream = openStream(ctx, request);
-    const unsubscribe = kernel.on('*', (event) => {
+    const forward = (event: { type: string }) => {
       if (matches(event)) stream.send(event.type, event);
+    };
+    const unsubscribeKernel = kernel.on('*', forward);
+    const unsubscribeGateway = ctx.gateway?.on('*', forward);
+    void stream.closed.then(() => {
+      unsubscribeKernel();
+      unsubscribeGateway?.();
     });
-    void stream.closed.then(unsubscribe);
     return { streamed: true };
+  });
+
+  // Recent gateway requests, newest first (guides/gateway.md); empty when the daemon runs no gateway.
+  router.add('GET', '/v1/requests', async (request) => {
+    const query = requestsQuery.parse(request.query);
+    return { json: { requests: ctx.gateway?.requests.list(query) ?? [] } };
   });
 
   router.add('GET', '/metrics', async () => {

@@ -4,6 +4,8 @@ import { isIPv4, isIPv6, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, pino } from 'pino';
 import { KernelError } from '../errors/kernel-error.js';
+import type { Gateway } from '../gateway/create-gateway.js';
+import { GatewayMetrics } from '../gateway/gateway-metrics.js';
 import type { ControlKernel } from './control-kernel.js';
 import { registerControlRoutes } from './control-routes.js';
 import type { DeploymentCatalog } from './deployment-catalog.js';
@@ -29,6 +31,8 @@ export interface ControlServerOptions {
   bodyLimitBytes?: number;
   /** SSE keep-alive comment interval, in ms. @default 15000 */
   sseHeartbeatMs?: number;
+  /** The daemon's gateway: its `request.*` events join `/v1/events` and `/metrics`, its records `/v1/requests`. */
+  gateway?: Pick<Gateway, 'on' | 'requests' | 'inFlight'>;
   /** How long `close()` lets in-flight requests finish before it cuts their connections, in ms. @default 5000 */
   closeGraceMs?: number;
 }
@@ -143,11 +147,20 @@ export async function startControlServer(options: ControlServerOptions): Promise
     () => inFlight.size - streams.size,
     () => streams.size,
   );
-  const unsubscribe = options.kernel.on('*', metrics.observe);
+  const unsubscribeKernel = options.kernel.on('*', metrics.observe);
+  const { gateway } = options;
+  const unsubscribeGateway = gateway
+    ? gateway.on('*', new GatewayMetrics(metrics.registry, () => gateway.inFlight).observe)
+    : () => {};
+  const unsubscribe = () => {
+    unsubscribeKernel();
+    unsubscribeGateway();
+  };
   const router = new HttpRouter();
   registerControlRoutes(router, {
     kernel: options.kernel,
     catalog: options.catalog,
+    gateway: options.gateway,
     metrics,
     streams,
     sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,

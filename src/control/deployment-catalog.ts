@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Deployment } from '../config/shic-config.js';
+import { type Deployment, deploymentSchema } from '../config/shic-config.js';
 import type { ConsumerManifestInput } from '../contracts/consumer-manifest.js';
 import type {
   EndpointRequestInput,
@@ -57,6 +57,18 @@ export class DeploymentCatalog {
   constructor(deployments: Record<string, Deployment>, backendIds: ReadonlyMap<string, string>) {
     this.#deployments = new Map(Object.entries(deployments));
     this.#backendIds = backendIds;
+  }
+
+  /**
+   * A catalog of deployments written as in shic.yaml, validated with its schema (defaults applied); each
+   * `backend` is taken as a registered backend id.
+   * @throws ZodError naming the bad field.
+   */
+  static fromConfig(deployments: Record<string, unknown>): DeploymentCatalog {
+    const parsed = Object.fromEntries(
+      Object.entries(deployments).map(([name, d]) => [name, deploymentSchema.parse(d)]),
+    );
+    return new DeploymentCatalog(parsed, new Map());
   }
 
   /** Deployment names in config order. */

@@ -12,6 +12,8 @@ export interface ControlAddress {
   pid: number;
   /** Epoch ms the daemon started. */
   startedAt: number;
+  /** Base URL of the OpenAI-compatible gateway (ends in `/v1`), when it runs. */
+  gatewayUrl?: string;
 }
 
 /** The files a running daemon keeps in its state directory. */
@@ -19,6 +21,8 @@ export const STATE_FILES = {
   lock: 'shic-daemon.lock',
   address: 'control.json',
   token: 'control.token',
+  /** The gateway's base URL (ends in `/v1`), one line, for scripts: `curl "$(cat gateway.url)/models"`. */
+  gatewayUrl: 'gateway.url',
   /** In the default state directory: where the newest daemon with another state directory lives. */
   pointer: 'daemon-pointer.json',
 } as const;
@@ -60,6 +64,7 @@ export async function acquireDaemonLock(stateDir: string): Promise<() => Promise
       return async () => {
         await rm(join(stateDir, STATE_FILES.address), { force: true });
         await rm(join(stateDir, STATE_FILES.token), { force: true });
+        await rm(join(stateDir, STATE_FILES.gatewayUrl), { force: true });
         await rm(lockPath, { force: true });
       };
     } catch (error) {
@@ -94,6 +99,9 @@ export async function writeControlFiles(
   await chmod(tokenPath, 0o600);
   await writeFile(addressPath, `${JSON.stringify(address)}\n`, { mode: 0o600 });
   await chmod(addressPath, 0o600);
+  if (address.gatewayUrl) {
+    await writeFile(join(stateDir, STATE_FILES.gatewayUrl), `${address.gatewayUrl}\n`, { mode: 0o600 });
+  }
 }
 
 /**

@@ -269,3 +269,60 @@ export class ServiceUnreachableError extends KernelError {
     super('service_unreachable', message, context, true);
   }
 }
+
+/** A gateway request names a `model` no deployment serves; `knownModels` lists what it routes. */
+export class UnknownModelError extends KernelError {
+  override name = 'UnknownModelError';
+  constructor(model: string, knownModels: string[]) {
+    const known = knownModels.length ? knownModels.join(', ') : 'none';
+    super('unknown_model', `The model "${model}" does not exist here. Available models: ${known}.`, {
+      details: { model, knownModels },
+    });
+  }
+}
+
+/** Too many gateway requests already wait for this deployment; retry after `retryAfterS`. */
+export class QueueFullError extends KernelError {
+  override name = 'QueueFullError';
+  readonly retryAfterS: number;
+  constructor(deployment: string, waiting: number, retryAfterS: number) {
+    super(
+      'queue_full',
+      `${waiting} requests already wait for "${deployment}" (the gateway's maxQueue); retry in ${retryAfterS} s.`,
+      { details: { deployment, waiting, retryAfterS } },
+      true,
+    );
+    this.retryAfterS = retryAfterS;
+  }
+}
+
+/** Which gateway deadline passed: waiting for the model, the upstream's first byte, a gap between chunks, or the whole request. */
+export type GatewayTimeoutPhase = 'model_wait' | 'first_byte' | 'idle' | 'total';
+
+/** A gateway request passed one of its deadlines (code `<phase>_timeout`, e.g. `model_wait_timeout`). */
+export class GatewayTimeoutError extends KernelError {
+  override name = 'GatewayTimeoutError';
+  readonly phase: GatewayTimeoutPhase;
+  constructor(
+    phase: GatewayTimeoutPhase,
+    timeoutMs: number,
+    message: string,
+    context: KernelErrorContext = {},
+  ) {
+    super(
+      `${phase}_timeout`,
+      message,
+      { ...context, details: { ...context.details, phase, timeoutMs } },
+      true,
+    );
+    this.phase = phase;
+  }
+}
+
+/** The gateway could not reach a model server, or it failed before answering (after the one safe retry). */
+export class UpstreamFailedError extends KernelError {
+  override name = 'UpstreamFailedError';
+  constructor(message: string, context: KernelErrorContext = {}) {
+    super('upstream_failed', message, context, true);
+  }
+}

@@ -33,6 +33,11 @@ export interface TinyLlamaModelOptions {
   seed?: number;
   /** A llama SPM vocab-only GGUF (llama.cpp's `models/ggml-vocab-llama-spm.gguf`) to copy the tokenizer from. */
   vocabPath: string;
+  /**
+   * Training context the model declares (`llama.context_length`); llama-server caps each slot's context to it,
+   * so long generations (e.g. to watch a cancelled one stop early) need a larger one. @default 512
+   */
+  contextLength?: number;
 }
 
 // mulberry32: tiny, fast and deterministic across platforms, which Math.random is not.
@@ -97,7 +102,11 @@ function tinyTensors(seed: number, vocab: number): GgufTensor[] {
   return tensors;
 }
 
-function tinyMetadata(tokenizer: Map<string, GgufValue>, vocab: number): Map<string, GgufValue> {
+function tinyMetadata(
+  tokenizer: Map<string, GgufValue>,
+  vocab: number,
+  contextLength: number,
+): Map<string, GgufValue> {
   const u32 = (value: number): GgufValue => ({ type: 'uint32', value });
   const t = TINY_LLAMA;
   const metadata = new Map<string, GgufValue>([
@@ -106,7 +115,7 @@ function tinyMetadata(tokenizer: Map<string, GgufValue>, vocab: number): Map<str
     ['general.alignment', u32(32)],
     ['general.file_type', u32(0)],
     ['llama.vocab_size', u32(vocab)],
-    ['llama.context_length', u32(t.contextLength)],
+    ['llama.context_length', u32(contextLength)],
     ['llama.embedding_length', u32(t.embedding)],
     ['llama.block_count', u32(t.blocks)],
     ['llama.feed_forward_length', u32(t.feedForward)],
@@ -139,7 +148,11 @@ export async function writeTinyLlamaModel(options: TinyLlamaModelOptions): Promi
     );
   }
   const vocab = tokens.value.length;
-  await writeGguf(path, tinyMetadata(vocabFile.metadata, vocab), tinyTensors(seed, vocab));
+  await writeGguf(
+    path,
+    tinyMetadata(vocabFile.metadata, vocab, options.contextLength ?? TINY_LLAMA.contextLength),
+    tinyTensors(seed, vocab),
+  );
   return path;
 }
 
@@ -151,6 +164,8 @@ export interface EnsureTinyLlamaModelOptions {
   vocabPath: string;
   /** Directory for cached models. @default `${XDG_CACHE_HOME ?? ~/.cache}/self-hosted-inference-core/models` */
   cacheDir?: string;
+  /** See {@link TinyLlamaModelOptions.contextLength}. @default 512 */
+  contextLength?: number;
 }
 
 /**
@@ -161,8 +176,10 @@ export async function ensureTinyLlamaModel(options: EnsureTinyLlamaModelOptions)
   const seed = options.seed ?? 42;
   const xdg = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   const dir = options.cacheDir ?? join(xdg, 'self-hosted-inference-core', 'models');
-  const path = join(dir, `tiny-llama-r${FORMAT_REVISION}-seed-${seed}.gguf`);
+  const context = options.contextLength ?? TINY_LLAMA.contextLength;
+  const suffix = context === TINY_LLAMA.contextLength ? '' : `-ctx-${context}`;
+  const path = join(dir, `tiny-llama-r${FORMAT_REVISION}-seed-${seed}${suffix}.gguf`);
   if (existsSync(path)) return path;
   await mkdir(dir, { recursive: true });
-  return writeTinyLlamaModel({ path, seed, vocabPath: options.vocabPath });
+  return writeTinyLlamaModel({ path, seed, vocabPath: options.vocabPath, contextLength: context });
 }

@@ -9,6 +9,8 @@ import { ensureTinyLlamaModel } from '../../src/testing/tiny-llama-model.js';
 export interface RealLlamaServer {
   binaryPath: string;
   modelPath: string;
+  /** The tiny model with a 32768-token training context: generations long enough to cancel mid-way. */
+  longModelPath: string;
 }
 
 let pending: Promise<RealLlamaServer> | undefined;
@@ -38,7 +40,8 @@ export function realLlamaServer(
     const { binaryPath } = await provisionLlamaServer({ onProgress });
     const vocabPath = await vocabModelPath({ onProgress });
     const modelPath = await ensureTinyLlamaModel({ vocabPath });
-    return { binaryPath, modelPath };
+    const longModelPath = await ensureTinyLlamaModel({ vocabPath, contextLength: 32_768 });
+    return { binaryPath, modelPath, longModelPath };
   })();
   pending.catch(() => {
     pending = undefined;

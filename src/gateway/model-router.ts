@@ -1,0 +1,95 @@
+import type { RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
+import type { DeploymentCatalog } from '../control/deployment-catalog.js';
+import { UnknownModelError } from '../errors/error-catalog.js';
+
+/** What `GET /v1/models` says of a deployment: its server's state. */
+export type ModelState = 'loaded' | 'loading' | 'unloaded' | 'failed';
+
+/** One entry of `GET /v1/models`: OpenAI's model object plus the gateway's fields. */
+export interface ModelListEntry {
+  id: string;
+  object: 'model';
+  /** Epoch seconds (OpenAI's field): when the instance became ready, else when the gateway started. */
+  created: number;
+  owned_by: string;
+  state: ModelState;
+  backend: string;
+  aliases: string[];
+  modelIdentity: string | null;
+  /** The instance serving it, when one exists. */
+  instanceId: string | null;
+}
+
+const STATE_RANK: Record<ModelState, number> = { loaded: 3, loading: 2, failed: 1, unloaded: 0 };
+
+function stateOf(snapshot: RuntimeSnapshot): ModelState {
+  switch (snapshot.state) {
+    case 'ready':
+    case 'degraded':
+      return 'loaded';
+    case 'starting':
+      return 'loading';
+    case 'failed':
+      return 'failed';
+    default:
+      return 'unloaded';
+  }
+}
+
+/**
+ * Turns a request's `model` into a deployment name: a deployment's name first, then its `aliases`, then its
+ * `modelIdentity` (the first deployment declaring it). Names are matched exactly.
+ */
+export class ModelRouter {
+  readonly #catalog: DeploymentCatalog;
+  readonly #routes = new Map<string, string>();
+  readonly #createdAt = Math.floor(Date.now() / 1000);
+
+  constructor(catalog: DeploymentCatalog) {
+    this.#catalog = catalog;
+    const names = catalog.names();
+    for (const name of names) this.#routes.set(name, name);
+    for (const name of names) {
+      for (const alias of catalog.get(name).aliases)
+        if (!this.#routes.has(alias)) this.#routes.set(alias, name);
+    }
+    for (const name of names) {
+      const identity = catalog.get(name).modelIdentity;
+      if (identity && !this.#routes.has(identity)) this.#routes.set(identity, name);
+    }
+  }
+
+  /** @throws UnknownModelError listing the deployment names. */
+  resolve(model: string): string {
+    const name = this.#routes.get(model);
+    if (name === undefined) throw new UnknownModelError(model, this.#catalog.names());
+    return name;
+  }
+
+  /** Every routable deployment with its state, from the kernel's instances (each deployment's best one). */
+  list(instances: readonly RuntimeSnapshot[]): ModelListEntry[] {
+    const best = new Map<string, RuntimeSnapshot>();
+    for (const snapshot of instances) {
+      const deployment = snapshot.metadata.deployment;
+      if (typeof deployment !== 'string' || snapshot.state === 'stopped') continue;
+      const current = best.get(deployment);
+      if (!current || STATE_RANK[stateOf(snapshot)] > STATE_RANK[stateOf(current)])
+        best.set(deployment, snapshot);
+    }
+    return this.#catalog.names().map((name) => {
+      const d = this.#catalog.get(name);
+      const snapshot = best.get(name);
+      return {
+        id: name,
+        object: 'model' as const,
+        created: snapshot?.readyAt ? Math.floor(snapshot.readyAt / 1000) : this.#createdAt,
+        owned_by: 'shic',
+        state: snapshot ? stateOf(snapshot) : 'unloaded',
+        backend: this.#catalog.backendId(name),
+        aliases: d.aliases,
+        modelIdentity: d.modelIdentity ?? null,
+        instanceId: snapshot?.instanceId ?? null,
+      };
+    });
+  }
+}

@@ -1,0 +1,335 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import type { GatewayTimeouts } from '../config/shic-config.js';
+import type { ConsumerManifestInput } from '../contracts/consumer-manifest.js';
+import type { EndpointDescriptor } from '../contracts/endpoint-descriptor.js';
+import type { Lease } from '../contracts/lease.js';
+import type { DeploymentCatalog } from '../control/deployment-catalog.js';
+import { GatewayTimeoutError, QueueFullError } from '../errors/error-catalog.js';
+import { KernelError } from '../errors/kernel-error.js';
+import type { EventBus } from '../telemetry/event-bus.js';
+import type { GatewayEventMap, RequestOutcome, RequestRecord } from './gateway-events.js';
+import type { GatewayKernel } from './gateway-kernel.js';
+import type { ModelRouter } from './model-router.js';
+import { type openAiError, toOpenAiError } from './openai-error.js';
+import { readRequestBody } from './read-request-body.js';
+import type { RequestLog } from './request-log.js';
+import { ResponseTap } from './response-tap.js';
+import { rewriteBody } from './rewrite-body.js';
+import { failedBeforeResponse, passThroughHeaders, sendUpstream, upstreamError } from './send-upstream.js';
+
+/** The consumer every gateway request ensures with: any OpenAI-speaking service. */
+const GATEWAY_CONSUMER: ConsumerManifestInput = {
+  consumer: 'shic-gateway',
+  acceptedRuntimeKinds: ['service'],
+  acceptedManagementModes: ['kernel_managed', 'externally_managed'],
+  acceptedProtocols: ['openai_chat_completions', 'openai_completions', 'openai_embeddings'],
+};
+
+/** What every request shares (built by createGateway). */
+export interface ProxyContext {
+  kernel: GatewayKernel;
+  catalog: DeploymentCatalog;
+  router: ModelRouter;
+  dispatcher: Dispatcher;
+  events: EventBus<GatewayEventMap>;
+  requests: RequestLog;
+  logger: Logger;
+  timeouts: GatewayTimeouts;
+  leaseTtlMs: number;
+  maxQueue: number;
+  bodyLimitBytes: number;
+  /** Requests waiting for a model, by deployment. */
+  waiting: Map<string, number>;
+}
+
+/** Why a request was aborted from outside: the client left, or the gateway is closing. */
+export const CLIENT_GONE = new KernelError('client_closed', 'The client closed the connection.');
+
+interface Ensured {
+  endpoint: EndpointDescriptor;
+  lease: Lease;
+  waitMs: number;
+  coldStart: boolean;
+}
+
+function badRequest(code: string, message: string, field: string | null): KernelError {
+  return new KernelError(code, message, { details: field ? { field } : {} });
+}
+
+function parseBody(raw: Buffer): Record<string, unknown> & { model: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw badRequest('invalid_json', 'The request body is not valid JSON.', null);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw badRequest('invalid_request', 'The request body must be a JSON object.', null);
+  }
+  const model = (parsed as { model?: unknown }).model;
+  if (typeof model !== 'string' || model.length === 0) {
+    throw badRequest('invalid_request', 'The request body must name a `model` (a string).', 'model');
+  }
+  return parsed as Record<string, unknown> & { model: string };
+}
+
+/**
+ * Serves one `POST /v1/*` request: resolve `model` to a deployment, ensure it under a per-request lease
+ * (renewed while the answer streams, released when the response ends however it ends), send the body upstream
+ * and pass the answer back byte for byte with backpressure, tapped for TTFT and tokens. One retry, only when the
+ * upstream connection failed before any byte came back (a server that just crashed: the re-ensure restarts it).
+ * @param path the request target below `/v1`, query included.
+ * @param abort aborted by the caller when the client leaves or the gateway closes.
+ */
+export async function proxyModelRequest(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  requestId: string,
+  abort: AbortController,
+): Promise<void> {
+  const t0 = performance.now();
+  const record: RequestRecord = {
+    requestId,
+    model: '',
+    deployment: null,
+    instanceId: null,
+    route: `/v1${path.split('?')[0]}`,
+    stream: false,
+    outcome: 'completed',
+    httpStatus: null,
+    errorCode: null,
+    errorMessage: null,
+    startedAt: Date.now(),
+    waitMs: null,
+    coldStart: false,
+    ttftMs: null,
+    durationMs: 0,
+    promptTokens: null,
+    completionTokens: null,
+    tokensPerSecond: null,
+    attempts: 0,
+  };
+  let totalMs = ctx.timeouts.totalMs;
+  const onTotal = () =>
+    abort.abort(
+      new GatewayTimeoutError(
+        'total',
+        totalMs,
+        `The request took longer than ${totalMs} ms (timeouts.totalMs).`,
+      ),
+    );
+  let totalTimer = setTimeout(onTotal, totalMs);
+  let lease: Lease | undefined;
+  let renewTimer: NodeJS.Timeout | undefined;
+  let tap: ResponseTap | undefined;
+  const releaseLease = async () => {
+    clearInterval(renewTimer);
+    const held = lease;
+    lease = undefined;
+    if (held) await Promise.resolve(ctx.kernel.releaseLease(held.leaseRef)).catch(() => {});
+  };
+  try {
+    const raw = await readRequestBody(req, ctx.bodyLimitBytes);
+    const body = parseBody(raw);
+    record.model = body.model;
+    record.stream = body.stream === true;
+    const deployment = ctx.router.resolve(body.model);
+    record.deployment = deployment;
+    const d = ctx.catalog.get(deployment);
+    const timeouts: GatewayTimeouts = { ...ctx.timeouts, ...d.timeouts };
+    if (timeouts.totalMs !== totalMs) {
+      totalMs = timeouts.totalMs;
+      clearTimeout(totalTimer);
+      totalTimer = setTimeout(onTotal, Math.max(0, totalMs - (performance.now() - t0)));
+    }
+    ctx.events.emit('request.started', {
+      requestId,
+      model: body.model,
+      deployment,
+      at: Date.now(),
+      route: record.route,
+      stream: record.stream,
+    });
+
+    let response: Awaited<ReturnType<typeof sendUpstream>> | undefined;
+    let endpoint: EndpointDescriptor | undefined;
+    for (let attempt = 1; !response; attempt++) {
+      const ensured = await ensureModel(ctx, deployment, requestId, timeouts, abort.signal);
+      lease = ensured.lease;
+      endpoint = ensured.endpoint;
+      record.instanceId = ensured.lease.instanceId;
+      record.waitMs = (record.waitMs ?? 0) + ensured.waitMs;
+      record.coldStart ||= ensured.coldStart;
+      record.attempts = attempt;
+      const ref = ensured.lease.leaseRef;
+      // A streaming answer can outlive the lease TTL: renew it well before it runs out.
+      renewTimer = setInterval(
+        () => void Promise.resolve(ctx.kernel.renewLease(ref)).catch(() => {}),
+        Math.max(250, Math.floor(ctx.leaseTtlMs / 3)),
+      );
+      const upstreamModel = d.upstreamModel ?? endpoint.modelIdentity ?? null;
+      try {
+        response = await sendUpstream(ctx.dispatcher, {
+          endpoint,
+          path,
+          body: rewriteBody(raw, body, { model: upstreamModel, set: d.setParams, strip: d.stripParams }),
+          accept: req.headers.accept,
+          firstByteMs: timeouts.firstByteMs,
+          idleMs: timeouts.idleMs,
+          signal: abort.signal,
+        });
+      } catch (error) {
+        if (attempt > 1 || !failedBeforeResponse(error)) throw error;
+        ctx.logger.info(
+          { requestId, deployment, instanceId: record.instanceId, err: error },
+          'gateway: upstream failed before answering; ensuring again and retrying once',
+        );
+        await releaseLease();
+      }
+    }
+
+    record.httpStatus = response.statusCode;
+    res.writeHead(response.statusCode, passThroughHeaders(response.headers));
+    const upstreamAt = endpoint!;
+    tap = new ResponseTap(String(response.headers['content-type'] ?? ''), () => {
+      record.ttftMs = performance.now() - t0;
+      ctx.events.emit('request.first_token', {
+        requestId,
+        model: record.model,
+        deployment,
+        at: Date.now(),
+        instanceId: record.instanceId ?? upstreamAt.healthRef,
+        ttftMs: record.ttftMs,
+        waitMs: record.waitMs ?? 0,
+      });
+    });
+    try {
+      await pipeline(response.body, tap, res);
+    } catch (error) {
+      if (abort.signal.aborted) throw abort.signal.reason;
+      throw upstreamError(error, { endpoint: upstreamAt, ...timeouts });
+    }
+    if (response.statusCode >= 400) {
+      record.outcome = 'failed';
+      record.errorCode = 'upstream_error';
+      record.errorMessage = `The model server answered ${response.statusCode}.`;
+    }
+  } catch (error) {
+    const reason = abort.signal.aborted ? abort.signal.reason : error;
+    const clientGone =
+      reason === CLIENT_GONE || (KernelError.isInstance(reason) && reason.code === 'client_closed');
+    record.outcome = clientGone ? 'aborted' : 'failed';
+    const answer = toOpenAiError(reason);
+    record.errorCode = answer.body.error.code;
+    record.errorMessage = answer.body.error.message;
+    if (!res.headersSent && !res.destroyed) {
+      record.httpStatus = answer.status;
+      writeError(res, answer, !req.complete);
+    } else if (!res.writableFinished) {
+      // Bytes already reached the client: the only honest signal left is a cut connection.
+      res.destroy();
+    }
+    if (!clientGone && answer.status >= 500) {
+      ctx.logger.warn(
+        { requestId, deployment: record.deployment, code: record.errorCode, err: reason },
+        'gateway request failed',
+      );
+    }
+  } finally {
+    clearTimeout(totalTimer);
+    await releaseLease();
+    finish(ctx, record, tap, t0);
+  }
+}
+
+async function ensureModel(
+  ctx: ProxyContext,
+  deployment: string,
+  requestId: string,
+  timeouts: GatewayTimeouts,
+  signal: AbortSignal,
+): Promise<Ensured> {
+  const waiting = ctx.waiting.get(deployment) ?? 0;
+  if (waiting >= ctx.maxQueue) {
+    throw new QueueFullError(deployment, waiting, Math.max(1, Math.ceil(timeouts.modelWaitMs / 1000 / 10)));
+  }
+  ctx.waiting.set(deployment, waiting + 1);
+  const waitAbort = new AbortController();
+  const timer = setTimeout(
+    () =>
+      waitAbort.abort(
+        new GatewayTimeoutError(
+          'model_wait',
+          timeouts.modelWaitMs,
+          `"${deployment}" was not available within ${timeouts.modelWaitMs} ms (timeouts.modelWaitMs): it is loading or all its lease slots are taken.`,
+          { details: { deployment } },
+        ),
+      ),
+    timeouts.modelWaitMs,
+  );
+  const startedAt = Date.now();
+  const t = performance.now();
+  try {
+    const call = ctx.catalog.endpointCall(deployment, {
+      ownerRef: `gateway:${requestId}`,
+      ttlMs: ctx.leaseTtlMs,
+      capacityWaitMs: timeouts.modelWaitMs,
+      context: { runId: 'shic-gateway', attemptId: requestId },
+    });
+    const { endpoint, lease } = await ctx.kernel.ensureEndpoint(
+      call.request,
+      GATEWAY_CONSUMER,
+      call.context,
+      {
+        ...call.options,
+        signal: AbortSignal.any([signal, waitAbort.signal]),
+      },
+    );
+    const waitMs = performance.now() - t;
+    // Only a slow ensure can have waited for a load; a warm one returns in microseconds.
+    const readyAt = waitMs > 5 ? ctx.kernel.lookupInstance(lease.instanceId)?.readyAt : null;
+    return { endpoint, lease, waitMs, coldStart: typeof readyAt === 'number' && readyAt >= startedAt };
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    if (waitAbort.signal.aborted) throw waitAbort.signal.reason;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    const left = (ctx.waiting.get(deployment) ?? 1) - 1;
+    if (left > 0) ctx.waiting.set(deployment, left);
+    else ctx.waiting.delete(deployment);
+  }
+}
+
+function writeError(res: ServerResponse, answer: ReturnType<typeof openAiError>, closeAfter: boolean): void {
+  const text = JSON.stringify(answer.body);
+  res.writeHead(answer.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    ...answer.headers,
+    ...(closeAfter ? { connection: 'close' } : {}),
+  });
+  res.end(text);
+}
+
+function finish(ctx: ProxyContext, record: RequestRecord, tap: ResponseTap | undefined, t0: number): void {
+  record.durationMs = performance.now() - t0;
+  if (tap) {
+    const usage = tap.usage();
+    record.promptTokens = usage.promptTokens;
+    record.completionTokens = usage.completionTokens;
+    const generating =
+      tap.lastByteAt !== null && tap.firstByteAt !== null ? tap.lastByteAt - tap.firstByteAt : 0;
+    if (usage.completionTokens !== null && generating > 0) {
+      record.tokensPerSecond = usage.completionTokens / (generating / 1000);
+    }
+  }
+  ctx.requests.add(record);
+  const name = `request.${record.outcome}` as `request.${RequestOutcome}`;
+  ctx.events.emit(name, { ...record, at: Date.now() });
+}
