@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { CommanderError } from 'commander';
 import type { Level } from 'pino';
 import type { LoadedConfig } from '../config/load-config.js';
@@ -18,6 +19,14 @@ export interface ForegroundOptions {
   allowRemote?: boolean;
   port?: number;
   logLevel?: Level | 'silent';
+  /** `--no-gateway` sets false. @default config `gateway.enabled` */
+  gateway?: boolean;
+  /** Gateway interface; replaces `gateway.host`. */
+  gatewayHost?: string;
+  /** Gateway port; replaces `gateway.port`. */
+  gatewayPort?: number;
+  /** Models folder; replaces `gateway.modelsDir`. */
+  modelsDir?: string;
 }
 
 /** Help text of the `--allow-remote` flag (shared by `up`, `spawn` and `attach`). */
@@ -25,11 +34,14 @@ export const ALLOW_REMOTE_HELP =
   'allow a non-loopback control API host (e.g. 0.0.0.0): anyone who can reach it and holds the token controls the daemon';
 
 // A control API beyond loopback hands the machine to whoever steals the token: it must be asked for twice.
-function refuseRemote(host: string, from: string, io: CliIo): never {
+function refuseRemote(host: string, from: string, io: CliIo, what: 'control' | 'gateway' = 'control'): never {
+  const risk =
+    what === 'control'
+      ? 'who can reach this machine and holds the token could control the daemon'
+      : 'who can reach this machine and holds a gateway API key could make it load and run models';
   const message =
-    `error: refusing to serve the control API on ${host} (${from}): it is not a loopback address, so anyone ` +
-    'who can reach this machine and holds the token could control the daemon. Bind to 127.0.0.1, or pass ' +
-    '--allow-remote to accept remote access.';
+    `error: refusing to serve the ${what === 'control' ? 'control API' : 'gateway'} on ${host} (${from}): it is ` +
+    `not a loopback address, so anyone ${risk}. Bind to 127.0.0.1, or pass --allow-remote to accept remote access.`;
   io.stderr.write(`${message}\n`);
   throw new CommanderError(2, 'shic.remoteNotAllowed', message);
 }
@@ -65,18 +77,43 @@ export async function runForeground(
           'token controls this daemon. Bind to 127.0.0.1 unless you need remote access.\n',
       );
     }
+    const gatewayHost = options.gatewayHost ?? loaded.config.gateway.host;
+    const gatewayOn = options.gateway ?? loaded.config.gateway.enabled;
+    if (gatewayOn && !isLoopbackHost(gatewayHost) && !options.allowRemote) {
+      refuseRemote(
+        gatewayHost,
+        options.gatewayHost === undefined
+          ? `from gateway.host in ${loaded.file ?? 'the config'}`
+          : 'from --gateway-host',
+        io,
+        'gateway',
+      );
+    }
     const daemon = await startDaemon({
       loaded,
       logger,
       host,
       pointerDir: defaultStateDir(io.env),
       ...(options.port === undefined ? {} : { port: options.port }),
+      gateway: {
+        enabled: gatewayOn,
+        host: gatewayHost,
+        ...(options.gatewayPort === undefined ? {} : { port: options.gatewayPort }),
+        ...(options.modelsDir === undefined ? {} : { modelsDir: resolve(options.modelsDir) }),
+      },
     });
     try {
       println(
         io,
         `shic daemon listening on ${daemon.server.url} (pid ${process.pid}, state ${daemon.stateDir})`,
       );
+      if (daemon.gateway) {
+        const models = daemon.catalog.names();
+        println(
+          io,
+          `gateway (OpenAI-compatible) on ${daemon.gateway.url} — models: ${models.length ? models.join(', ') : 'none'}`,
+        );
+      }
       const eager = daemon.catalog.names().filter((n) => daemon.catalog.get(n).start === 'eager');
       const progress = new DeploymentProgress(eager, io.stderr, interactive);
       const unwatch = watchDeploymentEvents(daemon.kernel, progress);

@@ -10,7 +10,9 @@ import { ALLOW_REMOTE_HELP, runForeground } from '../run-foreground.js';
 export function registerUpCommand(program: Command, io: CliIo): void {
   program
     .command('up')
-    .description('run the kernel and its control API in the foreground, starting the eager deployments')
+    .description(
+      'run the kernel, its control API and the OpenAI-compatible gateway in the foreground, starting the eager deployments',
+    )
     .argument('[config]', 'config file (default: ./shic.yaml when it exists, else no deployments)')
     .option(
       '--host <host>',
@@ -18,6 +20,16 @@ export function registerUpCommand(program: Command, io: CliIo): void {
     )
     .option('--allow-remote', ALLOW_REMOTE_HELP)
     .option('--port <port>', 'control API port (0 = pick a free one)', parsePort)
+    .option(
+      '--gateway-host <host>',
+      'OpenAI-compatible gateway interface (default gateway.host, 127.0.0.1; elsewhere it needs --allow-remote and gateway.apiKeys)',
+    )
+    .option('--gateway-port <port>', 'gateway port (default gateway.port; 0 = pick a free one)', parsePort)
+    .option(
+      '--models-dir <dir>',
+      'serve every *.gguf in this folder as a model named after its file (gateway.modelsDir)',
+    )
+    .option('--no-gateway', 'do not serve the gateway')
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join('|')}`, parseLogLevel)
     .action(async (configPath: string | undefined, opts, command: Command) => {
       const file = configPath ?? (existsSync('shic.yaml') ? 'shic.yaml' : undefined);
@@ -26,6 +38,8 @@ export function registerUpCommand(program: Command, io: CliIo): void {
         : parseConfigObject({}, { env: io.env });
       const stateDir = command.optsWithGlobals().stateDir as string | undefined;
       if (stateDir) loaded.stateDir = resolve(stateDir);
-      await runForeground(loaded, opts, io);
+      // Commander defaults a `--no-x` flag to true: only an explicit --no-gateway overrides gateway.enabled.
+      const { gateway, ...rest } = opts;
+      await runForeground(loaded, { ...rest, ...(gateway === false ? { gateway: false } : {}) }, io);
     });
 }
