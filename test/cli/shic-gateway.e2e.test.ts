@@ -1,6 +1,6 @@
 // End-to-end: `shic up --models-dir` serves every model file of a folder through the gateway; the openai client
 // talks to the URL the daemon writes; `shic requests` lists what it served; SIGTERM mid-stream ends in time.
-import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -37,10 +37,7 @@ describe('shic up with the gateway (real llama-server)', () => {
     await symlink(modelPath, join(models, 'tiny.gguf'));
     await symlink(longModelPath, join(models, 'long.gguf'));
     const config = join(dir, 'shic.yaml');
-    await execa('node', [
-      '-e',
-      `require('fs').writeFileSync(${JSON.stringify(config)}, 'gateway:\\n  modelDefaults:\\n    bootSpec:\\n      ctxSize: 2048\\n')`,
-    ]);
+    await writeFile(config, 'gateway:\n  modelDefaults:\n    bootSpec:\n      ctxSize: 2048\n');
     const { child } = await startShicDaemon(['up', config, '--models-dir', models, '--state-dir', stateDir], {
       env: {},
       stateDir,
