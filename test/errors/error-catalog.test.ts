@@ -173,6 +173,30 @@ const rows: {
     code: 'service_unreachable',
     retryable: true,
   },
+  {
+    type: catalog.UnknownModelError,
+    make: () => new catalog.UnknownModelError('m', ['a']),
+    code: 'unknown_model',
+    retryable: false,
+  },
+  {
+    type: catalog.QueueFullError,
+    make: () => new catalog.QueueFullError('d', 3, 5),
+    code: 'queue_full',
+    retryable: true,
+  },
+  {
+    type: catalog.GatewayTimeoutError,
+    make: () => new catalog.GatewayTimeoutError('first_byte', 10, 'm', { cause }),
+    code: 'first_byte_timeout',
+    retryable: true,
+  },
+  {
+    type: catalog.UpstreamFailedError,
+    make: () => new catalog.UpstreamFailedError('m', { cause }),
+    code: 'upstream_failed',
+    retryable: true,
+  },
 ];
 
 describe('error catalog', () => {
