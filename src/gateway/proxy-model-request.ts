@@ -127,6 +127,7 @@ export async function proxyModelRequest(
   let lease: Lease | undefined;
   let renewTimer: NodeJS.Timeout | undefined;
   let tap: ResponseTap | undefined;
+  let sentAt: number | null = null;
   const releaseLease = async () => {
     clearInterval(renewTimer);
     const held = lease;
@@ -173,6 +174,7 @@ export async function proxyModelRequest(
         Math.max(250, Math.floor(ctx.leaseTtlMs / 3)),
       );
       const upstreamModel = d.upstreamModel ?? endpoint.modelIdentity ?? null;
+      sentAt = performance.now();
       try {
         response = await sendUpstream(ctx.dispatcher, {
           endpoint,
@@ -243,7 +245,7 @@ export async function proxyModelRequest(
   } finally {
     clearTimeout(totalTimer);
     await releaseLease();
-    finish(ctx, record, tap, t0);
+    finish(ctx, record, tap, t0, sentAt);
   }
 }
 
@@ -317,14 +319,21 @@ function writeError(res: ServerResponse, answer: ReturnType<typeof openAiError>,
   res.end(text);
 }
 
-function finish(ctx: ProxyContext, record: RequestRecord, tap: ResponseTap | undefined, t0: number): void {
+function finish(
+  ctx: ProxyContext,
+  record: RequestRecord,
+  tap: ResponseTap | undefined,
+  t0: number,
+  sentAt: number | null,
+): void {
   record.durationMs = performance.now() - t0;
   if (tap) {
     const usage = tap.usage();
     record.promptTokens = usage.promptTokens;
     record.completionTokens = usage.completionTokens;
-    const generating =
-      tap.lastByteAt !== null && tap.firstByteAt !== null ? tap.lastByteAt - tap.firstByteAt : 0;
+    // A stream generates between its first and last byte; a plain answer between the request and its last byte.
+    const from = record.stream ? tap.firstByteAt : sentAt;
+    const generating = tap.lastByteAt !== null && from !== null ? tap.lastByteAt - from : 0;
     if (usage.completionTokens !== null && generating > 0) {
       record.tokensPerSecond = usage.completionTokens / (generating / 1000);
     }
