@@ -9,6 +9,10 @@ const BUILT_INS: Record<string, { module: string; factory: string }> = {
   'llama-cpp': { module: '../../backends/llama-cpp/index.js', factory: 'createLlamaCppBackend' },
   ollama: { module: '../../backends/ollama/index.js', factory: 'createOllamaBackend' },
   mlx: { module: '../../backends/mlx/index.js', factory: 'createMlxBackend' },
+  'openai-compatible': {
+    module: '../../backends/openai-compatible/index.js',
+    factory: 'createOpenAiCompatibleBackend',
+  },
 };
 
 /** The Backend specification this kernel implements. */

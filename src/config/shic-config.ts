@@ -42,7 +42,7 @@ export type GatewayTimeouts = z.output<typeof gatewayTimeoutsSchema>;
 /** One named deployment: which backend, how to boot or attach it, and its policies. */
 export const deploymentSchema = z.strictObject({
   /**
-   * A built-in backend (`llama-cpp`, `mlx`, `ollama`), a name from the top-level `backends:` section, an npm
+   * A built-in backend (`llama-cpp`, `mlx`, `ollama`, `openai-compatible`), a name from the top-level `backends:` section, an npm
    * package that exports a v1 backend (resolved from the config file's directory, then the current directory),
    * or a local module by path (`./backends/my-server.js`, relative to the config file).
    */
@@ -51,7 +51,7 @@ export const deploymentSchema = z.strictObject({
     .min(1)
     .max(1024)
     .describe(
-      "A built-in backend (`llama-cpp`, `mlx`, `ollama`), a name from the top-level `backends:` section, an npm package that exports a v1 backend (resolved from the config file's directory, then the current directory), or a local module by path (`./backends/my-server.js`, relative to the config file)",
+      "A built-in backend (`llama-cpp`, `mlx`, `ollama`, `openai-compatible`), a name from the top-level `backends:` section, an npm package that exports a v1 backend (resolved from the config file's directory, then the current directory), or a local module by path (`./backends/my-server.js`, relative to the config file)",
     ),
   /** `spawned` or `attach_existing_service`; @default the backend's own. */
   startupKind: startupKindSchema
@@ -66,10 +66,10 @@ export const deploymentSchema = z.strictObject({
     .describe(
       "Boot spec of a spawned backend (e.g. llama-cpp: `model`, `ctxSize`, `apiKey`, …); `model`, `binaryPath` and `cwd` starting with `./` or `../` resolve against the config file's directory",
     ),
-  /** Backend options (attach spec of an attached backend, e.g. ollama: `host`). */
+  /** Backend options (attach spec of an attached backend, e.g. ollama: `rootUrl`; openai-compatible: `baseUrl`, `apiKey`). */
   backendOptions: metadataSchema
     .default({})
-    .describe('Backend options (attach spec of an attached backend, e.g. ollama: `host`)'),
+    .describe('Backend options (attach spec of an attached backend, e.g. ollama: `rootUrl`; openai-compatible: `baseUrl`, `apiKey`)'),
   /** Model to serve or attach to (required by ollama). */
   modelIdentity: z.string().min(1).optional().describe('Model to serve or attach to (required by ollama)'),
   /** Lease policy of the deployment. */
@@ -258,7 +258,7 @@ export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 /** A backend package with the options its factory is called with (`backends:` in shic.yaml). */
 export const backendPackageSchema = z.strictObject({
   /**
-   * What to load: a built-in (`llama-cpp`, `mlx`, `ollama`), an npm package name (resolved from the config
+   * What to load: a built-in (`llama-cpp`, `mlx`, `ollama`, `openai-compatible`), an npm package name (resolved from the config
    * file's directory, then the current directory), or a local module by path relative to the config file.
    */
   package: z
@@ -266,7 +266,7 @@ export const backendPackageSchema = z.strictObject({
     .min(1)
     .max(1024)
     .describe(
-      "What to load: a built-in (`llama-cpp`, `mlx`, `ollama`), an npm package name (resolved from the config file's directory, then the current directory), or a local module by path relative to the config file",
+      "What to load: a built-in (`llama-cpp`, `mlx`, `ollama`, `openai-compatible`), an npm package name (resolved from the config file's directory, then the current directory), or a local module by path relative to the config file",
     ),
   /**
    * Passed to the package's factory (`createBackend(options)` or its default export); the package's business.
