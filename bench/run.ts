@@ -5,13 +5,26 @@ import { fileURLToPath } from 'node:url';
 import type { BenchContext, Benchmark } from './benchmark.js';
 import { coldStart } from './cold-start.js';
 import { controlApiEnsure } from './control-api-ensure.js';
+import { gatewayCold } from './gateway-cold.js';
+import { gatewayOverhead } from './gateway-overhead.js';
+import { gatewayStreams } from './gateway-streams.js';
 import { type BenchResult, describeMachine, renderMarkdown, writeReport } from './report.js';
 import { scale } from './scale.js';
 import { singleFlight } from './single-flight.js';
 import { stop } from './stop.js';
 import { warmEnsureEndpoint } from './warm-ensure-endpoint.js';
 
-const BENCHMARKS: Benchmark[] = [warmEnsureEndpoint, controlApiEnsure, coldStart, singleFlight, scale, stop];
+const BENCHMARKS: Benchmark[] = [
+  warmEnsureEndpoint,
+  controlApiEnsure,
+  coldStart,
+  singleFlight,
+  scale,
+  stop,
+  gatewayOverhead,
+  gatewayStreams,
+  gatewayCold,
+];
 
 const RESULTS_FILE = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 

@@ -1,0 +1,120 @@
+// A request for a model that is not loaded, to its first token: through the gateway (which starts it), against
+// a raw spawn → /health → the same request, and against llama-server's router mode (which loads on demand).
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import getPort from 'get-port';
+import { Agent, request } from 'undici';
+import type { Benchmark } from './benchmark.js';
+import { startGatewayBench } from './gateway-bench-setup.js';
+import { startRouter } from './peer-servers.js';
+import { figure } from './report.js';
+import { elapsed, summarize } from './stats.js';
+
+const PAIRS = 12;
+const BODY = JSON.stringify({ model: 'tiny', prompt: 'a', max_tokens: 1, stream: true });
+
+// Milliseconds from sending the request to its first body byte.
+async function firstToken(client: Agent, base: string): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  const res = await request(`${base}/v1/completions`, {
+    method: 'POST',
+    dispatcher: client,
+    headers: { 'content-type': 'application/json' },
+    body: BODY,
+  });
+  if (res.statusCode !== 200) throw new Error(`${base} answered ${res.statusCode}: ${await res.body.text()}`);
+  for await (const _chunk of res.body) break;
+  return elapsed(t0, process.hrtime.bigint(), 'ms');
+}
+
+export const gatewayCold: Benchmark = {
+  id: 'gateway-cold',
+  title: 'gateway: cold request → first token (real llama-server)',
+  async run(context) {
+    const bench = await startGatewayBench(context, { ctxSize: 512 });
+    const client = new Agent({ connections: 2 });
+    context.defer(() => client.close());
+    const router = await startRouter(
+      context,
+      bench.binaryPath,
+      { tiny: bench.modelPath },
+      {
+        modelsMax: 1,
+        args: ['--ctx-size', '512'],
+      },
+    );
+    const gateway = bench.server.url.replace(/\/v1$/, '');
+    const raw = async () => {
+      const port = await getPort({ host: '127.0.0.1' });
+      const t0 = process.hrtime.bigint();
+      const child = execa(
+        bench.binaryPath,
+        [
+          '--model',
+          bench.modelPath,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--ctx-size',
+          '512',
+          '--alias',
+          'tiny',
+        ],
+        { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', reject: false },
+      );
+      try {
+        const base = `http://127.0.0.1:${port}`;
+        for (;;) {
+          const ok = await request(`${base}/health`)
+            .then(async (r) => (await r.body.dump(), r.statusCode === 200))
+            .catch(() => false);
+          if (ok) break;
+          if (child.exitCode !== null) throw new Error('raw llama-server exited');
+          await sleep(1);
+        }
+        await firstToken(client, base);
+        return elapsed(t0, process.hrtime.bigint(), 'ms');
+      } finally {
+        child.kill('SIGKILL');
+        await child;
+      }
+    };
+    const samples = { gateway: [] as number[], raw: [] as number[], router: [] as number[] };
+    for (let i = 0; i <= PAIRS; i++) {
+      const g = await firstToken(client, gateway);
+      for (const instance of bench.kernel.listInstances())
+        await bench.kernel.stopInstance(instance.instanceId);
+      const r = await raw();
+      const rt = await firstToken(client, router.url);
+      await router.unload('tiny');
+      if (i === 0) continue; // warm-up: page cache, first exec
+      samples.gateway.push(g);
+      samples.raw.push(r);
+      samples.router.push(rt);
+      context.progress(
+        `pair ${i}: gateway ${g.toFixed(0)} ms, raw ${r.toFixed(0)} ms, router ${rt.toFixed(0)} ms`,
+      );
+    }
+    const rawSummary = summarize(samples.raw);
+    return {
+      figures: [
+        figure({
+          name: 'cold request → first token through the gateway (starts llama-server)',
+          unit: 'ms',
+          summary: summarize(samples.gateway),
+          baseline: { name: 'raw spawn → /health 200 (1 ms polling) → same request', summary: rawSummary },
+          target: { kind: 'at-most', value: 15, label: 'overhead ≤ 15 ms' },
+          judged: summarize(samples.gateway).median - rawSummary.median,
+        }),
+        figure({
+          name: "the same through llama-server's router mode (loads on demand)",
+          unit: 'ms',
+          summary: summarize(samples.router),
+          baseline: { name: 'raw spawn → /health 200 (1 ms polling) → same request', summary: rawSummary },
+        }),
+      ],
+      notes: [],
+    };
+  },
+};
