@@ -31,6 +31,8 @@ export interface ResolveBackendsOptions {
   baseDir?: string;
   /** Tried after `baseDir` for packages. @default process.cwd() */
   cwd?: string;
+  /** Further backends to load though no deployment names them yet (the gateway's model references). */
+  extraBackends?: string[];
 }
 
 function unknownBackend(name: string, message: string, details: Record<string, unknown>, cause?: unknown) {
@@ -136,7 +138,9 @@ export async function resolveBackends(
 ): Promise<ResolvedBackends> {
   const cwd = options.cwd ?? process.cwd();
   const fromDirs = [...new Set([options.baseDir ?? cwd, cwd])];
-  const names = [...new Set(Object.values(config.deployments).map((d) => d.backend))];
+  const names = [
+    ...new Set([...Object.values(config.deployments).map((d) => d.backend), ...(options.extraBackends ?? [])]),
+  ];
   const backends: Backend[] = [];
   const ids = new Map<string, string>();
   for (const name of names) {

@@ -177,6 +177,32 @@ export const modelsFolderDefaultsSchema = z.strictObject({
   ),
 });
 
+/**
+ * Model references: a request's `model` that names no deployment is mapped by its shape to a new deployment
+ * (guides/gateway.md). Off by default: a request must not make the daemon run arbitrary files.
+ */
+export const modelReferencesSchema = z.strictObject({
+  /** Map unknown model names by shape. @default false */
+  enabled: z.boolean().default(false).describe('Map unknown model names by shape; default false'),
+  /** Folders a `*.gguf` reference may point into (relative to the config file); none = no GGUF references. */
+  ggufDirs: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      'Folders a `*.gguf` reference may point into (relative to the config file); none = no GGUF references',
+    ),
+  /** Map `name:tag` to the attached Ollama. @default false */
+  ollama: z.boolean().default(false).describe('Map `name:tag` to the attached Ollama; default false'),
+  /** Options of those Ollama deployments (e.g. `rootUrl`). */
+  ollamaOptions: metadataSchema.default({}).describe('Options of those Ollama deployments (e.g. `rootUrl`)'),
+  /** Map `mlx-community/…` to `mlx_lm.server` (macOS on Apple silicon). @default false */
+  mlx: z
+    .boolean()
+    .default(false)
+    .describe('Map `mlx-community/…` to `mlx_lm.server` (macOS on Apple silicon); default false'),
+});
+export type ModelReferences = z.output<typeof modelReferencesSchema>;
+
 /** The gateway: one OpenAI-compatible URL for every deployment (guides/gateway.md). */
 export const gatewayConfigSchema = z.strictObject({
   /** Serve the gateway from `shic up`. @default true */
@@ -218,6 +244,10 @@ export const gatewayConfigSchema = z.strictObject({
   modelDefaults: modelsFolderDefaultsSchema
     .default({ bootSpec: {} })
     .describe('Defaults of the models-folder deployments'),
+  /** Map a `model` no deployment has to one by its shape (off by default). */
+  modelReferences: modelReferencesSchema
+    .default({ enabled: false, ggufDirs: [], ollama: false, ollamaOptions: {}, mlx: false })
+    .describe('Map a `model` no deployment has to one by its shape (off by default)'),
   /** Most requests waiting for one deployment (load or lease slot); more get 429. @default 64 */
   maxQueue: z
     .number()

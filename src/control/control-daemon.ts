@@ -132,7 +132,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   try {
     const loaded = await withModelsFolder(options.loaded, gatewayConfig, logger);
     const { config } = loaded;
-    const { backends, ids } = await resolveBackends(config, { baseDir: loaded.baseDir });
+    const references = gatewayConfig.enabled ? gatewayConfig.modelReferences : undefined;
+    const ggufDirs = (references?.ggufDirs ?? []).map((dir) => resolve(loaded.baseDir, dir));
+    const { backends, ids } = await resolveBackends(config, {
+      baseDir: loaded.baseDir,
+      extraBackends: references?.enabled
+        ? [
+            ...(ggufDirs.length > 0 ? ['llama-cpp'] : []),
+            ...(references.ollama ? ['ollama'] : []),
+            ...(references.mlx ? ['mlx'] : []),
+          ]
+        : [],
+    });
     if (options.checkSpecs !== false) await checkDeployments(loaded, backends, ids);
     const catalog = new DeploymentCatalog(config.deployments, ids);
     kernel = (options.createKernel ?? defaultKernel)({ stateDir, logger, backends });
@@ -140,7 +151,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ? createGateway({
           kernel,
           deployments: catalog,
-          config: { ...gatewayConfig, modelsDir: undefined, apiKeys: gatewayConfig.apiKeys },
+          config: {
+            ...gatewayConfig,
+            modelsDir: undefined,
+            apiKeys: gatewayConfig.apiKeys,
+            modelReferences: { ...gatewayConfig.modelReferences, ggufDirs },
+          },
           logger,
         })
       : undefined;

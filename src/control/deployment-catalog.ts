@@ -71,6 +71,17 @@ export class DeploymentCatalog {
     return new DeploymentCatalog(parsed, new Map());
   }
 
+  /**
+   * Adds a deployment at run time (a model reference the gateway resolved); its `backend` is taken as a
+   * registered backend id. Validated with the shic.yaml schema.
+   * @throws ZodError naming the bad field.
+   */
+  add(name: string, deployment: unknown): Deployment {
+    const parsed = deploymentSchema.parse(deployment);
+    this.#deployments.set(name, parsed);
+    return parsed;
+  }
+
   /** Deployment names in config order. */
   names(): string[] {
     return [...this.#deployments.keys()];

@@ -10,6 +10,7 @@ import { exposeSecret, type Secret } from '../secret/secret.js';
 import { EventBus, type EventOf } from '../telemetry/event-bus.js';
 import type { GatewayEventMap } from './gateway-events.js';
 import type { GatewayKernel } from './gateway-kernel.js';
+import { inferDeployment } from './infer-deployment.js';
 import { type ModelListEntry, ModelRouter } from './model-router.js';
 import { type OpenAiErrorResponse, openAiError } from './openai-error.js';
 import { CLIENT_GONE, type ProxyContext, proxyModelRequest } from './proxy-model-request.js';
@@ -95,7 +96,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   const ctx: ProxyContext = {
     kernel: options.kernel,
     catalog,
-    router: new ModelRouter(catalog),
+    router: new ModelRouter(catalog, (model) =>
+      inferDeployment(
+        model,
+        config.modelReferences,
+        config.modelReferences.ggufDirs,
+        config.modelDefaults.bootSpec,
+      ),
+    ),
     dispatcher,
     events,
     requests,

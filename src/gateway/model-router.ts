@@ -38,15 +38,23 @@ function stateOf(snapshot: RuntimeSnapshot): ModelState {
 
 /**
  * Turns a request's `model` into a deployment name: a deployment's name first, then its `aliases`, then its
- * `modelIdentity` (the first deployment declaring it). Names are matched exactly.
+ * `modelIdentity` (the first deployment declaring it), then — with model references on — a deployment inferred
+ * from the name's shape. Names are matched exactly.
  */
 export class ModelRouter {
   readonly #catalog: DeploymentCatalog;
   readonly #routes = new Map<string, string>();
   readonly #createdAt = Math.floor(Date.now() / 1000);
 
-  constructor(catalog: DeploymentCatalog) {
+  readonly #infer: ((model: string) => unknown) | undefined;
+
+  /**
+   * @param infer maps a model no deployment serves to a new deployment (model references), or returns
+   *   undefined; an inferred deployment is added to the catalog under the model's name.
+   */
+  constructor(catalog: DeploymentCatalog, infer?: (model: string) => unknown) {
     this.#catalog = catalog;
+    this.#infer = infer;
     const names = catalog.names();
     for (const name of names) this.#routes.set(name, name);
     for (const name of names) {
@@ -62,8 +70,12 @@ export class ModelRouter {
   /** @throws UnknownModelError listing the deployment names. */
   resolve(model: string): string {
     const name = this.#routes.get(model);
-    if (name === undefined) throw new UnknownModelError(model, this.#catalog.names());
-    return name;
+    if (name !== undefined) return name;
+    const inferred = this.#infer?.(model);
+    if (inferred === undefined) throw new UnknownModelError(model, this.#catalog.names());
+    this.#catalog.add(model, inferred);
+    this.#routes.set(model, model);
+    return model;
   }
 
   /** Every routable deployment with its state, from the kernel's instances (each deployment's best one). */
