@@ -139,7 +139,10 @@ export async function resolveBackends(
   const cwd = options.cwd ?? process.cwd();
   const fromDirs = [...new Set([options.baseDir ?? cwd, cwd])];
   const names = [
-    ...new Set([...Object.values(config.deployments).map((d) => d.backend), ...(options.extraBackends ?? [])]),
+    ...new Set([
+      ...Object.values(config.deployments).map((d) => d.backend),
+      ...(options.extraBackends ?? []),
+    ]),
   ];
   const backends: Backend[] = [];
   const ids = new Map<string, string>();

@@ -69,7 +69,9 @@ export const deploymentSchema = z.strictObject({
   /** Backend options (attach spec of an attached backend, e.g. ollama: `rootUrl`; openai-compatible: `baseUrl`, `apiKey`). */
   backendOptions: metadataSchema
     .default({})
-    .describe('Backend options (attach spec of an attached backend, e.g. ollama: `rootUrl`; openai-compatible: `baseUrl`, `apiKey`)'),
+    .describe(
+      'Backend options (attach spec of an attached backend, e.g. ollama: `rootUrl`; openai-compatible: `baseUrl`, `apiKey`)',
+    ),
   /** Model to serve or attach to (required by ollama). */
   modelIdentity: z.string().min(1).optional().describe('Model to serve or attach to (required by ollama)'),
   /** Lease policy of the deployment. */
@@ -256,6 +258,16 @@ export const gatewayConfigSchema = z.strictObject({
     .max(1_000_000)
     .default(64)
     .describe('Most requests waiting for one deployment (load or lease slot); more get 429; default 64'),
+  /**
+   * Tell streaming clients that wait for a model to load, in SSE comments (`: loading …`), once the wait passes
+   * 250 ms; the response is then committed to 200 and a failure arrives as an SSE error event. @default false
+   */
+  streamLoadProgress: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Tell streaming clients that wait for a model to load, in SSE comments, once the wait passes 250 ms; default false',
+    ),
   /** Lease TTL of a request, renewed while it streams, in ms. @default 30000 */
   leaseTtlMs: timeoutMs
     .min(1_000)

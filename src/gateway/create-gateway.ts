@@ -112,6 +112,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     leaseTtlMs: config.leaseTtlMs,
     maxQueue: config.maxQueue,
     bodyLimitBytes: config.bodyLimitBytes,
+    streamLoadProgress: config.streamLoadProgress,
     waiting: new Map(),
   };
   const active = new Map<ServerResponse, AbortController>();

@@ -7,11 +7,12 @@ import type { ConsumerManifestInput } from '../contracts/consumer-manifest.js';
 import type { EndpointDescriptor } from '../contracts/endpoint-descriptor.js';
 import type { Lease } from '../contracts/lease.js';
 import type { DeploymentCatalog } from '../control/deployment-catalog.js';
-import { GatewayTimeoutError, QueueFullError } from '../errors/error-catalog.js';
+import { GatewayTimeoutError, QueueFullError, UpstreamFailedError } from '../errors/error-catalog.js';
 import { KernelError } from '../errors/kernel-error.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { GatewayEventMap, RequestOutcome, RequestRecord } from './gateway-events.js';
 import type { GatewayKernel } from './gateway-kernel.js';
+import { LoadProgressComments } from './load-progress-comments.js';
 import type { ModelRouter } from './model-router.js';
 import { type openAiError, toOpenAiError } from './openai-error.js';
 import { readRequestBody } from './read-request-body.js';
@@ -41,6 +42,8 @@ export interface ProxyContext {
   leaseTtlMs: number;
   maxQueue: number;
   bodyLimitBytes: number;
+  /** SSE comments while a streaming request waits for its model. */
+  streamLoadProgress: boolean;
   /** Requests waiting for a model, by deployment. */
   waiting: Map<string, number>;
 }
@@ -160,7 +163,16 @@ export async function proxyModelRequest(
     let response: Awaited<ReturnType<typeof sendUpstream>> | undefined;
     let endpoint: EndpointDescriptor | undefined;
     for (let attempt = 1; !response; attempt++) {
-      const ensured = await ensureModel(ctx, deployment, requestId, timeouts, abort.signal);
+      const notice =
+        record.stream && ctx.streamLoadProgress
+          ? new LoadProgressComments(res, ctx.kernel, deployment)
+          : undefined;
+      let ensured: Ensured;
+      try {
+        ensured = await ensureModel(ctx, deployment, requestId, timeouts, abort.signal);
+      } finally {
+        notice?.stop();
+      }
       lease = ensured.lease;
       endpoint = ensured.endpoint;
       record.instanceId = ensured.lease.instanceId;
@@ -196,7 +208,17 @@ export async function proxyModelRequest(
     }
 
     record.httpStatus = response.statusCode;
-    res.writeHead(response.statusCode, passThroughHeaders(response.headers));
+    if (res.headersSent && response.statusCode !== 200) {
+      // Committed to SSE by the load notice: the upstream's error can only travel as an event.
+      const text = await response.body.text();
+      throw new UpstreamFailedError(
+        `The model server answered ${response.statusCode}: ${text.slice(0, 500)}`,
+        {
+          details: { status: response.statusCode },
+        },
+      );
+    }
+    if (!res.headersSent) res.writeHead(response.statusCode, passThroughHeaders(response.headers));
     const upstreamAt = endpoint!;
     tap = new ResponseTap(String(response.headers['content-type'] ?? ''), () => {
       record.ttftMs = performance.now() - t0;
@@ -214,6 +236,9 @@ export async function proxyModelRequest(
       await pipeline(response.body, tap, res);
     } catch (error) {
       if (abort.signal.aborted) throw abort.signal.reason;
+      // The pipeline can report the client's close before the response's own close listener aborts: a
+      // premature close of the response is the client leaving; an upstream failure has undici's codes.
+      if ((error as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE') throw CLIENT_GONE;
       throw upstreamError(error, { endpoint: upstreamAt, ...timeouts });
     }
     if (response.statusCode >= 400) {
@@ -232,6 +257,10 @@ export async function proxyModelRequest(
     if (!res.headersSent && !res.destroyed) {
       record.httpStatus = answer.status;
       writeError(res, answer, !req.complete);
+    } else if (record.ttftMs === null && !res.writableEnded && !res.destroyed) {
+      // Only load-progress comments went out: the error still reaches the client, as an SSE event.
+      record.httpStatus ??= 200;
+      res.end(`data: ${JSON.stringify(answer.body)}\n\n`);
     } else if (!res.writableFinished) {
       // Bytes already reached the client: the only honest signal left is a cut connection.
       res.destroy();

@@ -47,7 +47,7 @@ beforeAll(async () => {
       tiny: { backend: 'llama-cpp', bootSpec: { model: modelPath, ctxSize: 2048, parallel: 4 } },
       long: { backend: 'llama-cpp', bootSpec: { model: longModelPath, ctxSize: 32_768, parallel: 4 } },
     },
-    config: { maxQueue: 1_000 },
+    config: { maxQueue: 1_000, recentRequests: REQUESTS },
   });
   server = await startGatewayServer({ gateway });
   client = new Agent({ connections: CONCURRENCY });
@@ -129,9 +129,10 @@ describe(`gateway soak: ${REQUESTS} requests, ${DISCONNECT_SHARE * 100} % discon
       `gateway soak: all ${REQUESTS} answered after ${Math.round((Date.now() - started) / 1000)} s`,
     );
     await waitUntil(() => gateway.inFlight === 0, { message: 'no gateway request in flight' });
+    // Counted, not required here: the assertion below reports how many were missing.
     await waitUntil(() => cancelled >= counts.disconnected, {
       message: `${counts.disconnected} cancel task lines`,
-    });
+    }).catch(() => {});
     const leases = kernel.listInstances().reduce((n, i) => n + i.leaseCount, 0);
     const generating = await Promise.all(
       kernel.listInstances().map(async (i) => {
@@ -161,9 +162,8 @@ describe(`gateway soak: ${REQUESTS} requests, ${DISCONNECT_SHARE * 100} % discon
     expect(failures).toEqual([]);
     expect(counts.ok + counts.streamedOk + counts.disconnected).toBe(REQUESTS);
     expect(leases).toBe(0);
+    expect(cancelled).toBeGreaterThanOrEqual(counts.disconnected);
     expect(generating.every((n) => n === 0)).toBe(true);
-    expect(records.filter((r) => r.outcome === 'aborted').length).toBeGreaterThanOrEqual(
-      Math.min(counts.disconnected, gateway.requests.size),
-    );
+    expect(records.filter((r) => r.outcome === 'aborted').length).toBe(counts.disconnected);
   });
 });
