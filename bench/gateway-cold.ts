@@ -67,7 +67,10 @@ export const gatewayCold: Benchmark = {
         const base = `http://127.0.0.1:${port}`;
         for (;;) {
           const ok = await request(`${base}/health`)
-            .then(async (r) => (await r.body.dump(), r.statusCode === 200))
+            .then(async (r) => {
+              await r.body.dump();
+              return r.statusCode === 200;
+            })
             .catch(() => false);
           if (ok) break;
           if (child.exitCode !== null) throw new Error('raw llama-server exited');

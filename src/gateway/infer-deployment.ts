@@ -29,7 +29,7 @@ function allowedGguf(model: string, dirs: readonly string[]): string | undefined
     const root = realpathOrUndefined(dir);
     if (!root) continue;
     const file = realpathOrUndefined(path.isAbsolute(model) ? model : path.join(dir, model));
-    if (file && file.startsWith(`${root}${path.sep}`)) return file;
+    if (file?.startsWith(`${root}${path.sep}`)) return file;
   }
   return undefined;
 }
