@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import getPort from 'get-port';
 import { Agent, request } from 'undici';
 import type { Benchmark } from './benchmark.js';
-import { startGatewayBench } from './gateway-bench-setup.js';
+import { startGatewayDaemon } from './gateway-bench-setup.js';
 import { startRouter } from './peer-servers.js';
 import { figure } from './report.js';
 import { elapsed, summarize } from './stats.js';
@@ -31,7 +31,7 @@ export const gatewayCold: Benchmark = {
   id: 'gateway-cold',
   title: 'gateway: cold request → first token (real llama-server)',
   async run(context) {
-    const bench = await startGatewayBench(context, { ctxSize: 512 });
+    const bench = await startGatewayDaemon(context, { ctxSize: 512 });
     const client = new Agent({ connections: 2 });
     context.defer(() => client.close());
     const router = await startRouter(
@@ -43,7 +43,7 @@ export const gatewayCold: Benchmark = {
         args: ['--ctx-size', '512'],
       },
     );
-    const gateway = bench.server.url.replace(/\/v1$/, '');
+    const gateway = bench.url;
     const raw = async () => {
       const port = await getPort({ host: '127.0.0.1' });
       const t0 = process.hrtime.bigint();
@@ -86,8 +86,7 @@ export const gatewayCold: Benchmark = {
     const samples = { gateway: [] as number[], raw: [] as number[], router: [] as number[] };
     for (let i = 0; i <= PAIRS; i++) {
       const g = await firstToken(client, gateway);
-      for (const instance of bench.kernel.listInstances())
-        await bench.kernel.stopInstance(instance.instanceId);
+      await bench.stopInstances();
       const r = await raw();
       const rt = await firstToken(client, router.url);
       await router.unload('tiny');

@@ -2,7 +2,7 @@
 // directly to the same llama-server, alternating rounds.
 import { Agent, request } from 'undici';
 import type { Benchmark } from './benchmark.js';
-import { startGatewayBench, upstreamOf } from './gateway-bench-setup.js';
+import { startGatewayDaemon } from './gateway-bench-setup.js';
 import { figure } from './report.js';
 import { elapsed, summarize } from './stats.js';
 
@@ -46,12 +46,12 @@ export const gatewayStreams: Benchmark = {
   id: 'gateway-streams',
   title: `gateway: ${STREAMS} concurrent streams (real llama-server)`,
   async run(context) {
-    const bench = await startGatewayBench(context, { ctxSize: STREAMS * 256, parallel: STREAMS });
+    const bench = await startGatewayDaemon(context, { ctxSize: STREAMS * 256, parallel: STREAMS });
     const client = new Agent({ connections: STREAMS * 2 });
     context.defer(() => client.close());
-    const gateway = bench.server.url.replace(/\/v1$/, '');
+    const gateway = bench.url;
     await stream(client, gateway);
-    const direct = upstreamOf(bench.kernel);
+    const direct = await bench.upstream();
     await round(client, direct);
     const viaGateway: number[] = [];
     const viaDirect: number[] = [];

@@ -40,7 +40,7 @@ export function findNginx(): string | undefined {
 export async function startNginx(context: BenchContext, nginx: string, upstream: string): Promise<Peer> {
   const dir = await mkdtemp(path.join(tmpdir(), 'shic-bench-nginx-'));
   const port = await getPort({ host: '127.0.0.1' });
-  const { host, port: upstreamPort } = new URL(upstream);
+  const { hostname, port: upstreamPort } = new URL(upstream);
   const temp = (name: string) => `${name}_temp_path ${path.join(dir, name)};`;
   const conf = [
     ...(process.getuid?.() === 0 ? ['user root;'] : []),
@@ -52,19 +52,23 @@ export async function startNginx(context: BenchContext, nginx: string, upstream:
     'http {',
     '  access_log off;',
     ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((n) => `  ${temp(n)}`),
-    `  upstream llama { server ${host}:${upstreamPort}; keepalive 64; }`,
+    `  upstream llama { server ${hostname}:${upstreamPort}; keepalive 64; }`,
     `  server { listen 127.0.0.1:${port};`,
     '    location / { proxy_pass http://llama; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }',
     '  }',
     '}',
   ].join('\n');
   await writeFile(path.join(dir, 'nginx.conf'), conf);
-  const child = execa(nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], {
-    stdin: 'ignore',
-    stdout: 'ignore',
-    stderr: 'ignore',
-    reject: false,
-  });
+  const child = execa(
+    nginx,
+    ['-e', path.join(dir, 'error.log'), '-p', dir, '-c', path.join(dir, 'nginx.conf')],
+    {
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'ignore',
+      reject: false,
+    },
+  );
   context.defer(async () => {
     child.kill('SIGTERM');
     await child;

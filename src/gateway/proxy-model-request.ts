@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { GatewayTimeouts } from '../config/shic-config.js';
@@ -16,6 +15,7 @@ import { LoadProgressComments } from './load-progress-comments.js';
 import type { ModelRouter } from './model-router.js';
 import { type openAiError, toOpenAiError } from './openai-error.js';
 import { readRequestBody } from './read-request-body.js';
+import { relayBody } from './relay-body.js';
 import type { RequestLog } from './request-log.js';
 import { ResponseTap } from './response-tap.js';
 import { rewriteBody } from './rewrite-body.js';
@@ -232,13 +232,12 @@ export async function proxyModelRequest(
         waitMs: record.waitMs ?? 0,
       });
     });
+    const watch = tap;
     try {
-      await pipeline(response.body, tap, res);
+      await relayBody(response.body, res, (chunk) => watch.observe(chunk), CLIENT_GONE);
     } catch (error) {
       if (abort.signal.aborted) throw abort.signal.reason;
-      // The pipeline can report the client's close before the response's own close listener aborts: a
-      // premature close of the response is the client leaving; an upstream failure has undici's codes.
-      if ((error as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE') throw CLIENT_GONE;
+      if (error === CLIENT_GONE) throw error;
       throw upstreamError(error, { endpoint: upstreamAt, ...timeouts });
     }
     if (response.statusCode >= 400) {

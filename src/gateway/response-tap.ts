@@ -1,5 +1,3 @@
-import { Transform, type TransformCallback } from 'node:stream';
-
 /** Token counts a response reported (OpenAI `usage`, or llama-server's `timings`), else counted chunks. */
 export interface TappedUsage {
   promptTokens: number | null;
@@ -13,12 +11,12 @@ function numberOr(value: unknown, fallback: number | null): number | null {
 }
 
 /**
- * Passes an upstream response body through unchanged, one chunk at a time (so backpressure reaches the
- * upstream), while noting when the first byte left and what the answer says about tokens: SSE events are
- * scanned line by line (the `usage` / `timings` event parsed, content events counted), a JSON body is kept up to
- * 1 MiB and its `usage` read at the end. Nothing is buffered beyond one partial SSE line.
+ * Watches the chunks of an upstream response body as they are relayed: when the first byte passed and what the
+ * answer says about tokens. SSE events are scanned line by line (the `usage` / `timings` event parsed, content
+ * events counted); a JSON body is kept up to 1 MiB and its `usage` read at the end. Nothing is buffered beyond
+ * one partial SSE line, and chunks are never changed.
  */
-export class ResponseTap extends Transform {
+export class ResponseTap {
   /** `performance.now()` of the first body byte, or null. */
   firstByteAt: number | null = null;
   /** `performance.now()` of the last body byte, or null. */
@@ -36,12 +34,12 @@ export class ResponseTap extends Transform {
 
   /** @param onFirstByte called once, when the first body byte passes. */
   constructor(contentType: string | undefined, onFirstByte?: () => void) {
-    super();
     this.#sse = (contentType ?? '').includes('text/event-stream');
     this.#onFirstByte = onFirstByte;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  /** Notes one chunk on its way to the client. */
+  observe(chunk: Buffer): void {
     const now = performance.now();
     if (this.firstByteAt === null) {
       this.firstByteAt = now;
@@ -55,7 +53,6 @@ export class ResponseTap extends Transform {
       if (this.#jsonBytes > JSON_CAPTURE_LIMIT) this.#json = null;
       else this.#json.push(chunk);
     }
-    callback(null, chunk);
   }
 
   /** What the response said about tokens (read after the body ended). */

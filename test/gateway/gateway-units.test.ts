@@ -1,8 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   parseConfigText,
   QueueFullError,
@@ -19,22 +17,12 @@ import { rewriteBody } from '../../src/gateway/rewrite-body.js';
 
 async function tapThrough(contentType: string, chunks: string[]) {
   const tap = new ResponseTap(contentType);
-  const out: Buffer[] = [];
-  await pipeline(
-    Readable.from(chunks.map((c) => Buffer.from(c))),
-    tap,
-    new Writable({
-      write(chunk: Buffer, _e, done) {
-        out.push(chunk);
-        done();
-      },
-    }),
-  );
-  return { tap, text: Buffer.concat(out).toString(), usage: tap.usage() };
+  for (const chunk of chunks) tap.observe(Buffer.from(chunk));
+  return { tap, text: chunks.join(''), usage: tap.usage() };
 }
 
 describe('ResponseTap', () => {
-  it('passes SSE bytes through unchanged and reads usage from an event split across chunks', async () => {
+  it('reads usage from an SSE event split across chunks', async () => {
     const events = [
       'data: {"choices":[{"delta":{"content":"a"}}]}\n\n',
       'data: {"choices":[{"delta":{"content":"b"}}]}\n\n',
@@ -42,8 +30,7 @@ describe('ResponseTap', () => {
       'data: [DONE]\n\n',
     ].join('');
     const chunks = [events.slice(0, 13), events.slice(13, 70), events.slice(70, 131), events.slice(131)];
-    const { text, usage, tap } = await tapThrough('text/event-stream', chunks);
-    expect(text).toBe(events);
+    const { usage, tap } = await tapThrough('text/event-stream', chunks);
     expect(usage).toEqual({ promptTokens: 7, completionTokens: 2 });
     expect(tap.firstByteAt).not.toBeNull();
   });
