@@ -3,7 +3,8 @@
 import { Agent, request } from 'undici';
 import type { Benchmark } from './benchmark.js';
 import { startGatewayDaemon } from './gateway-bench-setup.js';
-import { figure } from './report.js';
+import { findNginx, startNginx } from './peer-servers.js';
+import { type Figure, figure } from './report.js';
 import { elapsed, summarize } from './stats.js';
 
 const STREAMS = 32;
@@ -53,37 +54,50 @@ export const gatewayStreams: Benchmark = {
     await stream(client, gateway);
     const direct = await bench.upstream();
     await round(client, direct);
-    const viaGateway: number[] = [];
-    const viaDirect: number[] = [];
+    const nginxBinary = findNginx();
+    const targets: Record<string, string> = { gateway, direct };
+    if (nginxBinary) targets.nginx = (await startNginx(context, nginxBinary, direct)).url;
+    const names = Object.keys(targets);
+    const rates = Object.fromEntries(names.map((n) => [n, [] as number[]]));
     for (let i = 0; i < ROUNDS; i++) {
-      // Alternate which goes first, so neither always follows a cooled-down server.
-      if (i % 2 === 0) {
-        viaGateway.push(await round(client, gateway));
-        viaDirect.push(await round(client, direct));
-      } else {
-        viaDirect.push(await round(client, direct));
-        viaGateway.push(await round(client, gateway));
+      // Rotate the order, so no path always follows a cooled-down server.
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(i + k) % names.length]!;
+        rates[name]!.push(await round(client, targets[name]!));
       }
       context.progress(
-        `round ${i}: gateway ${viaGateway.at(-1)!.toFixed(0)} tok/s, direct ${viaDirect.at(-1)!.toFixed(0)} tok/s`,
+        `round ${i}: ${names.map((n) => `${n} ${rates[n]!.at(-1)!.toFixed(0)}`).join(', ')} tok/s`,
       );
     }
-    const summary = summarize(viaGateway);
-    const baseline = summarize(viaDirect);
-    return {
-      figures: [
+    const summary = summarize(rates.gateway!);
+    const baseline = summarize(rates.direct!);
+    const figures: Figure[] = [
+      figure({
+        name: `aggregate tokens/s of ${STREAMS} concurrent streams through the gateway`,
+        unit: 'tok/s',
+        summary,
+        baseline: { name: 'the same streams direct to llama-server', summary: baseline },
+        // Judged as a shortfall in percent of direct, so "at most 3" reads "≥ 97 % of direct".
+        target: { kind: 'at-most', value: 3, label: 'shortfall ≤ 3 % (≥ 97 % of direct)' },
+        judged: Math.max(0, (1 - summary.median / baseline.median) * 100),
+        extra: { 'gateway ÷ direct (medians)': summary.median / baseline.median },
+      }),
+    ];
+    if (rates.nginx) {
+      const nginx = summarize(rates.nginx);
+      figures.push(
         figure({
-          name: `aggregate tokens/s of ${STREAMS} concurrent streams through the gateway`,
+          name: `the same ${STREAMS} streams through nginx proxy_pass (proxy_buffering off)`,
           unit: 'tok/s',
-          summary,
+          summary: nginx,
           baseline: { name: 'the same streams direct to llama-server', summary: baseline },
-          // Judged as a shortfall in percent of direct, so "at most 3" reads "≥ 97 % of direct".
-          target: { kind: 'at-most', value: 3, label: 'shortfall ≤ 3 % (≥ 97 % of direct)' },
-          judged: Math.max(0, (1 - summary.median / baseline.median) * 100),
-          extra: { 'gateway ÷ direct (medians)': summary.median / baseline.median },
+          extra: { 'nginx ÷ direct (medians)': nginx.median / baseline.median },
         }),
-      ],
-      notes: [],
+      );
+    }
+    return {
+      figures,
+      notes: nginxBinary ? [] : ['nginx not installed (apt-get install nginx): its row is missing.'],
     };
   },
 };

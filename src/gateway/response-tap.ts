@@ -5,6 +5,18 @@ export interface TappedUsage {
 }
 
 const JSON_CAPTURE_LIMIT = 1024 * 1024;
+/** Longest partial SSE line kept between chunks; longer lines are only counted, not parsed. */
+const PARTIAL_LIMIT = 64 * 1024;
+const USAGE = Buffer.from('"usage"');
+const TIMINGS = Buffer.from('"timings"');
+const CONTENT = Buffer.from('"content":"');
+const TEXT = Buffer.from('"text":"');
+
+function occurrences(chunk: Buffer, needle: Buffer): number {
+  let n = 0;
+  for (let at = chunk.indexOf(needle); at >= 0; at = chunk.indexOf(needle, at + needle.length)) n += 1;
+  return n;
+}
 
 function numberOr(value: unknown, fallback: number | null): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
@@ -23,7 +35,8 @@ export class ResponseTap {
   lastByteAt: number | null = null;
   bytes = 0;
   readonly #sse: boolean;
-  #partial = '';
+  /** Bytes after the last newline seen (the start of an SSE line still arriving). */
+  #partial: Buffer = Buffer.alloc(0);
   #events = 0;
   #prompt: number | null = null;
   #completion: number | null = null;
@@ -47,7 +60,7 @@ export class ResponseTap {
     }
     this.lastByteAt = now;
     this.bytes += chunk.length;
-    if (this.#sse) this.#scan(chunk.toString('utf8'));
+    if (this.#sse) this.#observeSse(chunk);
     else if (this.#json) {
       this.#jsonBytes += chunk.length;
       if (this.#jsonBytes > JSON_CAPTURE_LIMIT) this.#json = null;
@@ -68,25 +81,35 @@ export class ResponseTap {
         this.#json = null;
       }
     }
-    if (this.#sse && this.#partial) this.#line(this.#partial);
-    this.#partial = '';
+    if (this.#sse && this.#partial.length > 0) this.#line(this.#partial.toString('utf8'));
+    this.#partial = Buffer.alloc(0);
     const counted = this.#sse && this.#events > 0 ? this.#events : null;
     return { promptTokens: this.#prompt, completionTokens: this.#completion ?? counted };
   }
 
-  #scan(text: string): void {
-    let newline = text.indexOf('\n');
-    if (newline < 0) {
-      this.#partial += text;
+  // Hot path (one call per token): content events are counted on the bytes; only a chunk that may carry the
+  // `usage` / `timings` event is decoded and parsed line by line, with the partial line before it.
+  #observeSse(chunk: Buffer): void {
+    // A marker may also straddle the previous chunk and this one, or wait in the unfinished line before it.
+    const seam =
+      this.#partial.length > 0
+        ? Buffer.concat([this.#partial.subarray(-TIMINGS.length), chunk.subarray(0, TIMINGS.length)])
+        : undefined;
+    const has = (b: Buffer) => b.indexOf(USAGE) >= 0 || b.indexOf(TIMINGS) >= 0;
+    const counts = has(chunk) || (seam !== undefined && (has(seam) || has(this.#partial)));
+    const lastNewline = chunk.lastIndexOf(10);
+    if (counts) {
+      const text = Buffer.concat([this.#partial, chunk]).toString('utf8');
+      const lines = text.split('\n');
+      const rest = lines.pop() ?? '';
+      for (const line of lines) this.#line(line);
+      this.#partial = Buffer.from(rest);
       return;
     }
-    this.#line(this.#partial + text.slice(0, newline));
-    let start = newline + 1;
-    for (newline = text.indexOf('\n', start); newline >= 0; newline = text.indexOf('\n', start)) {
-      this.#line(text.slice(start, newline));
-      start = newline + 1;
-    }
-    this.#partial = text.slice(start);
+    this.#events += occurrences(chunk, CONTENT) + occurrences(chunk, TEXT);
+    if (lastNewline >= 0) this.#partial = Buffer.from(chunk.subarray(lastNewline + 1));
+    else if (this.#partial.length + chunk.length <= PARTIAL_LIMIT)
+      this.#partial = Buffer.concat([this.#partial, chunk]);
   }
 
   #line(line: string): void {
