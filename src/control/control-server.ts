@@ -6,6 +6,7 @@ import { type Logger, pino } from 'pino';
 import { KernelError } from '../errors/kernel-error.js';
 import type { Gateway } from '../gateway/create-gateway.js';
 import { GatewayMetrics } from '../gateway/gateway-metrics.js';
+import { writeJson } from '../http/write-json.js';
 import type { ControlKernel } from './control-kernel.js';
 import { registerControlRoutes } from './control-routes.js';
 import type { DeploymentCatalog } from './deployment-catalog.js';
@@ -76,16 +77,6 @@ function bearerMatches(header: string | undefined, expected: Buffer): boolean {
 
 function errorBody(code: string, message: string): ControlErrorBody {
   return { error: { code, message, details: {} } };
-}
-
-function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(text);
 }
 
 function writeOutcome(res: ServerResponse, outcome: RouteOutcome): void {

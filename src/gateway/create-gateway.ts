@@ -6,6 +6,7 @@ import { Agent } from 'undici';
 import { type GatewayConfigInput, gatewayConfigSchema } from '../config/shic-config.js';
 import { DeploymentCatalog } from '../control/deployment-catalog.js';
 import { KernelError } from '../errors/kernel-error.js';
+import { writeJson } from '../http/write-json.js';
 import { exposeSecret, type Secret } from '../secret/secret.js';
 import { EventBus, type EventOf } from '../telemetry/event-bus.js';
 import type { GatewayEventMap } from './gateway-events.js';
@@ -53,16 +54,6 @@ export type GatewayEvent = EventOf<GatewayEventMap>;
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
-}
-
-function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(text);
 }
 
 function writeError(res: ServerResponse, answer: OpenAiErrorResponse, extra: Record<string, string> = {}) {

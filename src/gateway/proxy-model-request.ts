@@ -8,6 +8,7 @@ import type { Lease } from '../contracts/lease.js';
 import type { DeploymentCatalog } from '../control/deployment-catalog.js';
 import { GatewayTimeoutError, QueueFullError, UpstreamFailedError } from '../errors/error-catalog.js';
 import { KernelError } from '../errors/kernel-error.js';
+import { writeJson } from '../http/write-json.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { GatewayEventMap, RequestOutcome, RequestRecord } from './gateway-events.js';
 import type { GatewayKernel } from './gateway-kernel.js';
@@ -337,14 +338,10 @@ async function ensureModel(
 }
 
 function writeError(res: ServerResponse, answer: ReturnType<typeof openAiError>, closeAfter: boolean): void {
-  const text = JSON.stringify(answer.body);
-  res.writeHead(answer.status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
+  writeJson(res, answer.status, answer.body, {
     ...answer.headers,
     ...(closeAfter ? { connection: 'close' } : {}),
   });
-  res.end(text);
 }
 
 function finish(
