@@ -186,7 +186,11 @@ export async function proxyModelRequest(
         () => void Promise.resolve(ctx.kernel.renewLease(ref)).catch(() => {}),
         Math.max(250, Math.floor(ctx.leaseTtlMs / 3)),
       );
-      const upstreamModel = d.upstreamModel ?? endpoint.modelIdentity ?? null;
+      // An attached server (Ollama, a remote OpenAI server) serves many models and needs its own name; a spawned
+      // one serves one model, so the client's bytes go as they are unless upstreamModel says otherwise.
+      const upstreamModel =
+        d.upstreamModel ??
+        (endpoint.managementMode === 'externally_managed' ? (endpoint.modelIdentity ?? null) : null);
       sentAt = performance.now();
       try {
         response = await sendUpstream(ctx.dispatcher, {
