@@ -111,13 +111,13 @@ export const deploymentSchema = z.strictObject({
     .array(z.string().min(1).max(256))
     .default([])
     .describe("Further names the gateway routes to this deployment (a request's `model`)"),
-  /** The `model` the gateway sends upstream; @default the endpoint's model identity, else the request's. */
+  /** The `model` the gateway sends upstream; @default attached servers: the endpoint's model identity; spawned: the client's. */
   upstreamModel: z
     .string()
     .min(1)
     .optional()
     .describe(
-      "The `model` the gateway sends upstream; default the endpoint's model identity, else the request's",
+      "The `model` the gateway sends upstream; default for attached servers (Ollama, openai-compatible) the endpoint's model identity, for spawned ones the client's",
     ),
   /** Body fields the gateway sets on every request to this deployment (overriding the client's). */
   setParams: metadataSchema
