@@ -12,6 +12,7 @@ import { registerPsCommand } from './commands/ps.js';
 import { registerRequestsCommand } from './commands/requests.js';
 import { registerSpawnCommand } from './commands/spawn.js';
 import { registerTinyModelCommand } from './commands/tiny-model.js';
+import { registerUiCommand } from './commands/ui.js';
 import { registerUpCommand } from './commands/up.js';
 import { packageVersion } from './package-version.js';
 
@@ -37,6 +38,7 @@ export function createProgram(io: CliIo): Command {
   registerUpCommand(program, io);
   registerPsCommand(program, io);
   registerRequestsCommand(program, io);
+  registerUiCommand(program, io);
   registerEnsureCommand(program, io);
   registerLeaseCommands(program, io);
   registerInstanceCommands(program, io);

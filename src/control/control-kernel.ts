@@ -30,6 +30,8 @@ export interface ControlKernel {
   renewLease(leaseRef: string, ttlMs?: number): Lease | Promise<Lease>;
   releaseLease(leaseRef: string): unknown;
   listInstances(): RuntimeSnapshot[];
+  /** Live leases of one instance. */
+  listLeases(instanceId: string): Lease[];
   lookupInstance(instanceId: string): RuntimeSnapshot | undefined;
   stopInstance(instanceId: string): Promise<unknown>;
   /** The last `n` output lines of an instance. @throws InstanceNotFoundError */

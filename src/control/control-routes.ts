@@ -1,3 +1,4 @@
+import type { UiSessions } from '../dashboard/ui-sessions.js';
 import { InstanceNotFoundError } from '../errors/error-catalog.js';
 import { KernelError } from '../errors/kernel-error.js';
 import type { Gateway } from '../gateway/create-gateway.js';
@@ -27,6 +28,8 @@ export interface ControlRouteContext {
   sseHeartbeatMs: number;
   /** Epoch ms. */
   startedAt: number;
+  /** Dashboard sessions, when the dashboard is served. */
+  sessions: UiSessions | undefined;
 }
 
 function snapshotOrThrow(kernel: ControlKernel, id: string) {
@@ -158,6 +161,36 @@ export function registerControlRoutes(router: HttpRouter, ctx: ControlRouteConte
   router.add('GET', '/v1/requests', async (request) => {
     const query = requestsQuery.parse(request.query);
     return { json: { requests: ctx.gateway?.requests.list(query) ?? [] } };
+  });
+
+  // Every live lease, for the dashboard and scripts.
+  router.add('GET', '/v1/leases', async () => ({
+    json: { leases: kernel.listInstances().flatMap((i) => kernel.listLeases(i.instanceId)) },
+  }));
+
+  // Dashboard login: a one-time link, only for a holder of the bearer token (`shic ui`).
+  router.add('POST', '/v1/ui/login-links', async (request) => {
+    if (!ctx.sessions) throw new KernelError('route_not_found', 'The dashboard is off on this daemon.');
+    if (request.auth !== 'bearer') {
+      throw new KernelError(
+        'unauthorized',
+        'Login links are made with the bearer token (`shic ui`), not a session.',
+      );
+    }
+    const { code, expiresAt } = ctx.sessions.createLoginCode();
+    return { json: { path: `/ui/login?code=${code}`, expiresAt } };
+  });
+
+  router.add('GET', '/v1/ui/session', async (request) => {
+    const session = ctx.sessions?.fromCookie(request.raw.headers.cookie);
+    if (!session) throw new KernelError('unauthorized', 'No dashboard session: open a link from `shic ui`.');
+    return { json: { csrfToken: session.csrfToken, expiresAt: session.expiresAt } };
+  });
+
+  router.add('POST', '/v1/ui/logout', async (request) => {
+    ctx.sessions?.logout(request.raw.headers.cookie);
+    request.res.setHeader('set-cookie', ctx.sessions?.cookie() ?? '');
+    return { json: { loggedOut: true } };
   });
 
   router.add('GET', '/metrics', async () => {

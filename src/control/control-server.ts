@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isIPv4, isIPv6, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, pino } from 'pino';
+import { DashboardPages } from '../dashboard/dashboard-pages.js';
+import { UiSessions } from '../dashboard/ui-sessions.js';
 import { KernelError } from '../errors/kernel-error.js';
 import type { Gateway } from '../gateway/create-gateway.js';
 import { GatewayMetrics } from '../gateway/gateway-metrics.js';
@@ -11,7 +13,7 @@ import type { ControlKernel } from './control-kernel.js';
 import { registerControlRoutes } from './control-routes.js';
 import type { DeploymentCatalog } from './deployment-catalog.js';
 import { type ControlErrorBody, toErrorResponse } from './error-mapping.js';
-import { HttpRouter, type RouteOutcome } from './http-router.js';
+import { HttpRouter, type RouteAuth, type RouteOutcome } from './http-router.js';
 import { ControlMetrics } from './metrics.js';
 import { readJsonBody } from './read-json-body.js';
 import type { SseStream } from './sse-stream.js';
@@ -34,6 +36,8 @@ export interface ControlServerOptions {
   sseHeartbeatMs?: number;
   /** The daemon's gateway: its `request.*` events join `/v1/events` and `/metrics`, its records `/v1/requests`. */
   gateway?: Pick<Gateway, 'on' | 'requests' | 'inFlight'>;
+  /** Serve the dashboard at `/ui` with one-time login links (a session cookie + CSRF token). @default true */
+  dashboard?: boolean;
   /** How long `close()` lets in-flight requests finish before it cuts their connections, in ms. @default 5000 */
   closeGraceMs?: number;
 }
@@ -116,6 +120,10 @@ const UNAUTHORIZED = errorBody(
   'unauthorized',
   'Missing or wrong bearer token: send `Authorization: Bearer <token>` (the token is in <stateDir>/control.token).',
 );
+const CSRF_FAILED = errorBody(
+  'csrf_failed',
+  'Missing or wrong x-csrf-token: a dashboard session must send the token from GET /v1/ui/session.',
+);
 const SHUTTING_DOWN = errorBody(
   'shutting_down',
   'The shic daemon is shutting down; retry against its successor.',
@@ -147,6 +155,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
     unsubscribeKernel();
     unsubscribeGateway();
   };
+  const sessions = options.dashboard === false ? undefined : new UiSessions();
+  const pages = sessions ? new DashboardPages(sessions) : undefined;
   const router = new HttpRouter();
   registerControlRoutes(router, {
     kernel: options.kernel,
@@ -156,6 +166,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     streams,
     sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
     startedAt: Date.now(),
+    sessions,
   });
   let draining = false;
 
@@ -171,9 +182,19 @@ export async function startControlServer(options: ControlServerOptions): Promise
     const pathname = queryAt < 0 ? target : target.slice(0, queryAt);
     const query = new URLSearchParams(queryAt < 0 ? '' : target.slice(queryAt + 1));
     const method = req.method ?? 'GET';
+    if (pages?.handle(req, res, pathname, query)) return;
     const open = method === 'GET' && pathname === '/healthz';
+    let auth: RouteAuth = open ? 'none' : 'bearer';
     if (!open && !bearerMatches(req.headers.authorization, expected)) {
-      return writeJson(res, 401, UNAUTHORIZED, { 'www-authenticate': 'Bearer' });
+      // The dashboard's browser session: its cookie, plus the CSRF token on anything that changes state.
+      const session = sessions?.fromCookie(req.headers.cookie);
+      if (!session) return writeJson(res, 401, UNAUTHORIZED, { 'www-authenticate': 'Bearer' });
+      const reads = method === 'GET' || method === 'HEAD';
+      const csrf = req.headers['x-csrf-token'];
+      if (!reads && !sessions!.csrfMatches(session, typeof csrf === 'string' ? csrf : undefined)) {
+        return writeJson(res, 403, CSRF_FAILED);
+      }
+      auth = 'session';
     }
     let match: ReturnType<HttpRouter['match']>;
     try {
@@ -193,6 +214,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
       params: match.params,
       query: Object.fromEntries(query),
       body,
+      auth,
       raw: req,
       res,
       signal,

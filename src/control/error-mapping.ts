@@ -7,6 +7,7 @@ export interface ControlErrorBody {
 
 const STATUS_BY_CODE: Record<string, number> = {
   unauthorized: 401,
+  csrf_failed: 403,
   instance_not_found: 404,
   lease_not_found: 404,
   unknown_deployment: 404,

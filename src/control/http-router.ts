@@ -8,11 +8,16 @@ export interface RouteRequest {
   query: Record<string, string>;
   /** The parsed JSON body, or undefined when there was none. */
   body: unknown;
+  /** How the caller proved itself: the bearer token, a dashboard session (CSRF checked), or nothing (open routes). */
+  auth: RouteAuth;
   raw: IncomingMessage;
   res: ServerResponse;
   /** Aborted when the client goes away before the answer is written, or when the server shuts down. */
   signal: AbortSignal;
 }
+
+/** How a request was authenticated. */
+export type RouteAuth = 'bearer' | 'session' | 'none';
 
 /** What a handler answers: JSON, text with a content type, or `streamed` when it wrote the response itself. */
 export type RouteOutcome = { json: unknown } | { text: string; contentType: string } | { streamed: true };

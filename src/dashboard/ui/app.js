@@ -1,0 +1,430 @@
+// The shic dashboard: plain ES module, no build step, nothing from the internet. Every call goes through the
+// control API with the session cookie; state-changing calls carry the session's CSRF token.
+const $ = (selector) => document.querySelector(selector);
+let csrfToken = null;
+const state = {
+  deployments: [],
+  instances: [],
+  leases: [],
+  requests: [],
+  progress: new Map(),
+  failures: new Map(),
+};
+const events = [];
+let logSource = null;
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === 'class') node.className = value;
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (value !== undefined && value !== null && value !== false)
+      node.setAttribute(key, value === true ? '' : value);
+  }
+  for (const child of children.flat())
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return node;
+}
+
+function duration(ms) {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m} m ${s % 60} s` : `${Math.floor(m / 60)} h ${m % 60} m`;
+}
+
+function alertError(message) {
+  const box = $('#alerts');
+  box.prepend(el('p', {}, message));
+  while (box.children.length > 3) box.lastChild.remove();
+}
+
+async function api(method, path, body) {
+  const headers = { accept: 'application/json' };
+  if (method !== 'GET') headers['x-csrf-token'] = csrfToken ?? '';
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const error = new Error(data?.error?.message ?? `HTTP ${res.status}`);
+    error.status = res.status;
+    error.code = data?.error?.code;
+    throw error;
+  }
+  return data;
+}
+
+async function action(label, run) {
+  try {
+    await run();
+  } catch (error) {
+    alertError(`${label}: ${error.code ? `${error.code}: ` : ''}${error.message}`);
+  }
+  await refresh();
+}
+
+function instancesOf(name) {
+  return state.instances.filter((i) => i.metadata?.deployment === name && i.state !== 'stopped');
+}
+
+function renderDeployments() {
+  const body = $('#deployments tbody');
+  body.replaceChildren(
+    ...state.deployments.map((d) => {
+      const instance = instancesOf(d.name)[0];
+      const st = instance?.state ?? 'unloaded';
+      const progress = instance ? state.progress.get(instance.instanceId) : undefined;
+      const since = instance?.readyAt ?? instance?.startedAt;
+      const failure = state.failures.get(d.name) ?? (instance?.lastError ? instance.lastError : null);
+      const stateCell = el('td', {}, el('span', { class: `state state-${st}` }, st));
+      if (st === 'starting' && progress) {
+        stateCell.append(
+          ' ',
+          el(
+            'span',
+            {
+              class: 'progress',
+              role: 'progressbar',
+              'aria-valuenow': progress.percent ?? 0,
+              'aria-valuemin': 0,
+              'aria-valuemax': 100,
+              title: progress.message,
+            },
+            el('span', { style: `width:${progress.percent ?? 0}%` }),
+          ),
+        );
+      }
+      if (failure) stateCell.append(el('div', { class: 'error' }, `${failure.code}: ${failure.message}`));
+      const memory = instance?.metadata?.memoryBytes;
+      const actions = el(
+        'td',
+        {},
+        el(
+          'button',
+          {
+            type: 'button',
+            'aria-label': `Start ${d.name}`,
+            onclick: () =>
+              action(`Start ${d.name}`, async () => {
+                state.failures.delete(d.name);
+                try {
+                  await api('POST', '/v1/endpoints/ensure', {
+                    deployment: d.name,
+                    ownerRef: 'dashboard',
+                    ttlMs: 60000,
+                  });
+                } catch (error) {
+                  state.failures.set(d.name, { code: error.code ?? 'error', message: error.message });
+                  throw error;
+                }
+              }),
+          },
+          'Start',
+        ),
+        ' ',
+        instance
+          ? el(
+              'button',
+              {
+                type: 'button',
+                'aria-label': `Stop ${d.name}`,
+                onclick: () =>
+                  action(`Stop ${d.name}`, () =>
+                    api('POST', `/v1/instances/${encodeURIComponent(instance.instanceId)}/stop`),
+                  ),
+              },
+              'Stop',
+            )
+          : '',
+        ' ',
+        instance
+          ? el(
+              'button',
+              {
+                type: 'button',
+                'aria-label': `Log of ${d.name}`,
+                onclick: () => followLog(instance, d.name),
+              },
+              'Log',
+            )
+          : '',
+      );
+      return el(
+        'tr',
+        { 'data-deployment': d.name, 'data-state': st },
+        el('th', { scope: 'row' }, d.name),
+        el('td', {}, d.backend),
+        stateCell,
+        el(
+          'td',
+          {},
+          instance ? `${instance.health}${instance.healthDetail ? ` (${instance.healthDetail})` : ''}` : '–',
+        ),
+        el('td', {}, instance && since && st !== 'failed' ? duration(Date.now() - since) : '–'),
+        el('td', {}, instance?.restarts ?? '–'),
+        el('td', {}, instance?.port ?? '–'),
+        el(
+          'td',
+          {},
+          instance
+            ? instance.metadata?.adopted
+              ? 'adopted'
+              : instance.startupKind === 'spawned'
+                ? 'spawned'
+                : 'attached'
+            : '–',
+        ),
+        el(
+          'td',
+          {},
+          typeof memory === 'number'
+            ? `${(memory / 2 ** 20).toFixed(0)} MiB`
+            : el('span', { class: 'muted', title: 'memory accounting comes with residency' }, 'not measured'),
+        ),
+        el('td', {}, instance?.leaseCount ?? 0),
+        actions,
+      );
+    }),
+  );
+}
+
+function renderLeases() {
+  const now = Date.now();
+  $('#leases tbody').replaceChildren(
+    ...(state.leases.length === 0
+      ? [el('tr', {}, el('td', { colspan: 5, class: 'muted' }, 'No leases.'))]
+      : state.leases.map((lease) =>
+          el(
+            'tr',
+            { 'data-lease': lease.leaseRef },
+            el('td', {}, lease.ownerRef),
+            el('td', {}, lease.instanceId),
+            el(
+              'td',
+              { class: 'countdown', 'data-expires': lease.expiresAt },
+              duration(lease.expiresAt - now),
+            ),
+            el('td', {}, lease.exclusive ? 'yes' : 'no'),
+            el(
+              'td',
+              {},
+              el(
+                'button',
+                {
+                  type: 'button',
+                  'aria-label': `Release lease of ${lease.ownerRef}`,
+                  onclick: () =>
+                    action('Release', () =>
+                      api('DELETE', `/v1/leases/${encodeURIComponent(lease.leaseRef)}`),
+                    ),
+                },
+                'Release',
+              ),
+            ),
+          ),
+        )),
+  );
+}
+
+function sparkline(values, cls, width, height) {
+  if (values.length < 2) return null;
+  const max = Math.max(...values, 1e-9);
+  const points = values.map(
+    (v, i) =>
+      `${((i / (values.length - 1)) * width).toFixed(1)},${(height - (v / max) * (height - 2) - 1).toFixed(1)}`,
+  );
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('width', width);
+  svg.setAttribute('height', height);
+  const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+  line.setAttribute('points', points.join(' '));
+  line.setAttribute('class', cls);
+  svg.append(line);
+  return svg;
+}
+
+function renderRequests() {
+  const recent = state.requests;
+  $('#requests tbody').replaceChildren(
+    ...recent
+      .slice(0, 50)
+      .map((r) =>
+        el(
+          'tr',
+          {},
+          el('td', {}, new Date(r.startedAt).toLocaleTimeString()),
+          el('td', {}, r.model),
+          el(
+            'td',
+            { class: `outcome-${r.outcome}` },
+            r.errorCode ? `${r.outcome} (${r.errorCode})` : r.outcome,
+          ),
+          el('td', {}, r.httpStatus ?? '–'),
+          el('td', {}, `${duration(r.waitMs)}${r.coldStart ? ' cold' : ''}`),
+          el('td', {}, duration(r.ttftMs)),
+          el('td', {}, r.completionTokens ?? '–'),
+          el('td', {}, r.tokensPerSecond === null ? '–' : r.tokensPerSecond.toFixed(1)),
+        ),
+      ),
+  );
+  // Per deployment, the last 10 minutes, oldest first: TTFT (blue) and tokens/s (green).
+  const since = Date.now() - 10 * 60 * 1000;
+  const byDeployment = new Map();
+  for (const r of [...recent].reverse()) {
+    if (!r.deployment || r.startedAt < since || r.outcome !== 'completed') continue;
+    if (!byDeployment.has(r.deployment)) byDeployment.set(r.deployment, []);
+    byDeployment.get(r.deployment).push(r);
+  }
+  $('#charts').replaceChildren(
+    ...[...byDeployment].map(([name, rs]) => {
+      const ttft = rs.map((r) => r.ttftMs ?? 0);
+      const tps = rs.map((r) => r.tokensPerSecond ?? 0);
+      const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+      return el(
+        'figure',
+        { class: 'chart', 'data-chart': name },
+        el(
+          'figcaption',
+          {},
+          `${name}: TTFT ${duration(median(ttft))}, ${median(tps).toFixed(1)} tok/s (median of ${rs.length})`,
+        ),
+        sparkline(ttft, 'ttft', 220, 36) ?? el('span', { class: 'muted' }, 'one request so far'),
+        sparkline(tps, 'tps', 220, 36) ?? '',
+      );
+    }),
+  );
+}
+
+function renderEvents() {
+  const filter = $('#event-filter').value.trim();
+  const shown = events.filter((e) => !filter || e.type.startsWith(filter) || e.type === filter).slice(-200);
+  $('#events').replaceChildren(
+    ...shown
+      .reverse()
+      .map((e) =>
+        el(
+          'li',
+          {},
+          `${new Date(e.at ?? Date.now()).toLocaleTimeString()} ${e.type} ${e.instanceId ?? e.deployment ?? ''} ${e.error ? `${e.error.code}: ${e.error.message}` : ''}`,
+        ),
+      ),
+  );
+}
+
+function followLog(instance, name) {
+  logSource?.close();
+  const pre = $('#logs');
+  pre.textContent = '';
+  $('#log-title').textContent = `— ${name} (${instance.instanceId})`;
+  logSource = new EventSource(
+    `/v1/instances/${encodeURIComponent(instance.instanceId)}/logs?n=50&follow=true`,
+  );
+  logSource.addEventListener('log', (message) => {
+    const { line } = JSON.parse(message.data);
+    pre.textContent += `${line}\n`;
+    if (pre.textContent.length > 200_000) pre.textContent = pre.textContent.slice(-100_000);
+    pre.scrollTop = pre.scrollHeight;
+  });
+}
+
+let refreshing = null;
+async function refresh() {
+  refreshing ??= (async () => {
+    try {
+      const [deployments, instances, leases, requests] = await Promise.all([
+        api('GET', '/v1/deployments'),
+        api('GET', '/v1/instances'),
+        api('GET', '/v1/leases'),
+        api('GET', '/v1/requests?limit=200'),
+      ]);
+      state.deployments = deployments.deployments;
+      state.instances = instances.instances;
+      state.leases = leases.leases;
+      state.requests = requests.requests;
+      $('#status').textContent =
+        `live · ${state.instances.filter((i) => i.state !== 'stopped').length} instances`;
+      renderDeployments();
+      renderLeases();
+      renderRequests();
+    } catch (error) {
+      $('#status').textContent = `disconnected: ${error.message}`;
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+function watchEvents() {
+  const source = new EventSource('/v1/events');
+  const onEvent = (message) => {
+    const event = JSON.parse(message.data);
+    events.push(event);
+    if (events.length > 1000) events.splice(0, events.length - 1000);
+    if (event.type === 'instance.progress') state.progress.set(event.instanceId, event);
+    if (event.type === 'instance.ready' || event.type === 'instance.stopped')
+      state.progress.delete(event.instanceId);
+    renderEvents();
+    void refresh();
+  };
+  for (const type of [
+    'instance.starting',
+    'instance.spawned',
+    'instance.progress',
+    'instance.ready',
+    'instance.degraded',
+    'instance.recovered',
+    'instance.exited',
+    'instance.restarting',
+    'instance.failed',
+    'instance.stopped',
+    'lease.acquired',
+    'lease.renewed',
+    'lease.released',
+    'lease.expired',
+    'lease.revoked',
+    'probe.failed',
+    'request.completed',
+    'request.failed',
+    'request.aborted',
+  ]) {
+    source.addEventListener(type, onEvent);
+  }
+  source.onerror = () => {
+    $('#status').textContent = 'events reconnecting…';
+  };
+}
+
+async function start() {
+  try {
+    ({ csrfToken } = await api('GET', '/v1/ui/session'));
+  } catch {
+    $('#login-needed').hidden = false;
+    $('#status').textContent = 'not logged in';
+    for (const section of document.querySelectorAll('main section')) section.hidden = true;
+    return;
+  }
+  $('#logout').hidden = false;
+  $('#logout').addEventListener('click', async () => {
+    await api('POST', '/v1/ui/logout').catch(() => {});
+    location.reload();
+  });
+  $('#event-filter').addEventListener('input', renderEvents);
+  watchEvents();
+  await refresh();
+  setInterval(() => void refresh(), 2000);
+  // Countdowns tick locally between refreshes.
+  setInterval(() => {
+    for (const cell of document.querySelectorAll('.countdown'))
+      cell.textContent = duration(Number(cell.dataset.expires) - Date.now());
+  }, 250);
+}
+
+void start();
