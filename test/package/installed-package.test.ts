@@ -1,7 +1,7 @@
 // The package as users get it: `npm pack`, installed into a fresh project with `openai`, on every supported
 // Node.js major. The README's API tour runs as plain .mjs against the real llama-server and type-checks as
 // strict `nodenext` TypeScript; `npx shic` runs from the install; require() and the vitest-free testing entry load.
-import { copyFileSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realLlamaServer } from '../support/llama-fixture.js';
 import { nodeBinary } from '../support/node-binaries.js';
 import { packedTarball } from '../support/packed-tarball.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -48,6 +49,9 @@ beforeAll(async () => {
   expect(files).toContain('dist/src/index.d.ts');
   expect(files).toContain('dist/src/process/watchdog-process.mjs');
   expect(files).toContain('dist/backends/llama-cpp/index.js');
+  expect(files).toContain('dist/backends/openai-compatible/index.js');
+  for (const page of ['index.html', 'app.js', 'style.css'])
+    expect(files).toContain(`dist/src/dashboard/ui/${page}`);
   // No source maps that point at sources the package does not ship, no tests, no TypeScript sources.
   expect(files.filter((f) => f.endsWith('.map') || f.startsWith('test/') || f.startsWith('src/'))).toEqual(
     [],
@@ -140,6 +144,44 @@ describe.each(SUPPORTED_MAJORS)('the packed package on Node.js %i', (major) => {
     const version = await inProject(node, [NPX_CLI, '--no-install', 'shic', '--version']);
     expect(version.exitCode, version.stderr).toBe(0);
     expect(version.stdout.trim()).toBe(PACKAGE.version);
+  });
+
+  it('runs shic up from the installed package: the dashboard page and the gateway answer', async () => {
+    const stateDir = join(project, 'daemon-state');
+    const daemon = execa(node, [join(project, 'node_modules/.bin/shic'), 'up', '--state-dir', stateDir], {
+      cwd: project,
+      env,
+      reject: false,
+      stdin: 'ignore',
+    });
+    try {
+      const address = await waitUntil(
+        () => {
+          if (daemon.exitCode !== null) throw new Error(`shic up exited with ${daemon.exitCode}`);
+          const file = join(stateDir, 'control.json');
+          return existsSync(file)
+            ? (JSON.parse(readFileSync(file, 'utf8')) as { url: string; gatewayUrl: string })
+            : null;
+        },
+        { timeoutMs: 60_000, message: 'control.json of the installed shic up' },
+      );
+      const ui = await inProject(node, [
+        join(project, 'node_modules/.bin/shic'),
+        'ui',
+        '--json',
+        '--state-dir',
+        stateDir,
+      ]);
+      expect(ui.exitCode, ui.stderr).toBe(0);
+      const page = await fetch(`${address.url}/ui/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('shic dashboard');
+      const models = await fetch(`${address.gatewayUrl}/models`);
+      expect(await models.json()).toEqual({ object: 'list', data: [] });
+    } finally {
+      daemon.kill('SIGTERM');
+      await daemon;
+    }
   });
 
   it('loads with require() and loads /testing without vitest installed', async () => {
