@@ -150,7 +150,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       return void writeJson(res, 200, { object: 'list', data: models() });
     }
     if (req.method === 'GET' && pathname.startsWith('/v1/models/')) {
-      const id = decodeURIComponent(pathname.slice('/v1/models/'.length));
+      let id: string;
+      try {
+        id = decodeURIComponent(pathname.slice('/v1/models/'.length));
+      } catch {
+        return void writeError(
+          res,
+          openAiError(400, 'invalid_request', 'The model id has malformed percent-encoding.'),
+        );
+      }
       const entry = models().find((m) => m.id === id || m.aliases.includes(id) || m.modelIdentity === id);
       if (entry) return void writeJson(res, 200, entry);
       return void writeError(

@@ -75,6 +75,13 @@ describe('gateway API keys', () => {
     const unknown = await call('/chat/completions', `Bearer ${KEY}`);
     expect(unknown.statusCode).toBe(404);
     await unknown.body.dump();
+    const malformed = await request(`${server.url}/models/%E0%A4%A`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    expect(malformed.statusCode).toBe(400);
+    await malformed.body.dump();
+    const one = await request(`${server.url}/models/tiny`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(await one.body.json()).toMatchObject({ id: 'tiny', object: 'model', state: 'unloaded' });
     const health = await request(`${server.url.replace(/\/v1$/, '')}/health`);
     expect(health.statusCode).toBe(200);
     await health.body.dump();

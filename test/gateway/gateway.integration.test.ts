@@ -10,6 +10,7 @@ beforeAll(async () => {
   h = await startGatewayHarness(({ modelPath, longModelPath }) => ({
     tiny: { backend: 'llama-cpp', aliases: ['tiny-chat'], bootSpec: { model: modelPath, ctxSize: 512 } },
     other: { backend: 'llama-cpp', bootSpec: { model: modelPath, ctxSize: 256 } },
+    burst: { backend: 'llama-cpp', bootSpec: { model: modelPath, ctxSize: 384 } },
     long: {
       backend: 'llama-cpp',
       bootSpec: { model: longModelPath, ctxSize: 32_768, parallel: 1 },
@@ -102,6 +103,23 @@ describe('gateway on real llama-servers', () => {
     expect(h.leaseCount()).toBe(0);
   });
 
+  it('lets concurrent requests for a model that is not loaded join one start', async () => {
+    const spawnedBefore = h.kernelEvents.filter((e) => e.type === 'instance.spawned').length;
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        h.openai().chat.completions.create({
+          model: 'burst',
+          messages: [{ role: 'user', content: 'x' }],
+          max_tokens: 2,
+        }),
+      ),
+    );
+    expect(answers).toHaveLength(6);
+    expect(h.kernelEvents.filter((e) => e.type === 'instance.spawned').length - spawnedBefore).toBe(1);
+    expect(h.gateway.requests.list({ deployment: 'burst' }).filter((r) => r.coldStart)).toHaveLength(6);
+    expect(h.leaseCount()).toBe(0);
+  });
+
   it('answers an unknown model with 404 in OpenAI shape listing what exists', async () => {
     const error = await h
       .openai()
@@ -109,7 +127,7 @@ describe('gateway on real llama-servers', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     expect((error as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('unknown_model');
-    expect((error as Error).message).toContain('tiny, other, long');
+    expect((error as Error).message).toContain('tiny, other, burst, long');
     const res = await request(`${h.server.url}/chat/completions`, { method: 'POST', body: '{"model":' });
     expect(res.statusCode).toBe(400);
     expect(await res.body.json()).toMatchObject({
