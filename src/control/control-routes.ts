@@ -2,6 +2,7 @@ import type { UiSessions } from '../dashboard/ui-sessions.js';
 import { InstanceNotFoundError } from '../errors/error-catalog.js';
 import { KernelError } from '../errors/kernel-error.js';
 import type { Gateway } from '../gateway/create-gateway.js';
+import { readResidentBytes, readSystemMemory } from '../process/system-memory.js';
 import {
   deploymentEnsureBody,
   eventsQuery,
@@ -162,6 +163,22 @@ export function registerControlRoutes(router: HttpRouter, ctx: ControlRouteConte
     const query = requestsQuery.parse(request.query);
     return { json: { requests: ctx.gateway?.requests.list(query) ?? [] } };
   });
+
+  // Measured memory, not estimated: the machine's (and its cgroup's) and each running server's resident set.
+  router.add('GET', '/v1/memory', async () => ({
+    json: {
+      system: readSystemMemory(),
+      instances: kernel
+        .listInstances()
+        .filter((i) => i.pid !== undefined && i.state !== 'stopped')
+        .map((i) => ({
+          instanceId: i.instanceId,
+          deployment: typeof i.metadata.deployment === 'string' ? i.metadata.deployment : null,
+          pid: i.pid,
+          residentBytes: readResidentBytes(i.pid!),
+        })),
+    },
+  }));
 
   // Every live lease, for the dashboard and scripts.
   router.add('GET', '/v1/leases', async () => ({

@@ -70,8 +70,12 @@ describe('shic (the binary)', () => {
       metadata: { deployment: 'tiny' },
     });
     const table = await shic(['ps']);
-    expect(table.stdout).toMatch(/ID.*DEPLOYMENT.*BACKEND.*STATE.*HEALTH.*PORT.*LEASES.*UPTIME.*RESTARTS/);
+    expect(table.stdout).toMatch(
+      /ID.*DEPLOYMENT.*BACKEND.*STATE.*HEALTH.*PORT.*MEMORY.*LEASES.*UPTIME.*RESTARTS/,
+    );
     expect(table.stdout).toContain(instance.instanceId);
+    // The server's measured resident memory (VmRSS of its pid).
+    expect(table.stdout).toMatch(new RegExp(`${instance.instanceId}.*\\d+ MiB`));
 
     const ensured = await shic(['ensure', 'tiny', '--ttl', '30s', '--json']);
     expect(ensured.exitCode, ensured.stderr).toBe(0);

@@ -111,6 +111,14 @@ describe('dashboard in Chromium (real shic up, real llama-servers)', () => {
   it('starts a deployment and shows it ready, with its lease counting down; releasing the lease removes it', async () => {
     await page.getByRole('button', { name: 'Start chat' }).click();
     await expect.poll(() => row('chat').getAttribute('data-state'), { timeout: 60_000 }).toBe('ready');
+    // Its measured resident memory, as a bar against the machine's memory (drawn through the CSSOM: CSP-safe).
+    const meter = row('chat').locator('[role="meter"]');
+    await expect.poll(() => meter.count()).toBe(1);
+    expect(await row('chat').locator('.memory').textContent()).toMatch(/\d+ MiB/);
+    // A small server on a large machine: the bar is a sliver (it would fill the meter if its width were blocked).
+    const [bar, whole] = await Promise.all([meter.locator('span').boundingBox(), meter.boundingBox()]);
+    expect(bar!.width).toBeGreaterThan(0);
+    expect(bar!.width).toBeLessThan(whole!.width / 2);
     const lease = page.locator('#leases tbody tr[data-lease]');
     await expect.poll(() => lease.count()).toBe(1);
     expect(await lease.locator('td').first().textContent()).toBe('dashboard');

@@ -7,6 +7,7 @@ const state = {
   instances: [],
   leases: [],
   requests: [],
+  memory: { system: null, instances: [] },
   progress: new Map(),
   failures: new Map(),
 };
@@ -17,6 +18,8 @@ function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (key === 'class') node.className = value;
+    // Styles through the CSSOM: the page's CSP forbids inline style attributes.
+    else if (key === 'style') Object.assign(node.style, value);
     else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
     else if (value !== undefined && value !== null && value !== false)
       node.setAttribute(key, value === true ? '' : value);
@@ -97,12 +100,14 @@ function renderDeployments() {
               'aria-valuemax': 100,
               title: progress.message,
             },
-            el('span', { style: `width:${progress.percent ?? 0}%` }),
+            el('span', { style: { width: `${progress.percent ?? 0}%` } }),
           ),
         );
       }
       if (failure) stateCell.append(el('div', { class: 'error' }, `${failure.code}: ${failure.message}`));
-      const memory = instance?.metadata?.memoryBytes;
+      const resident = state.memory.instances.find(
+        (m) => m.instanceId === instance?.instanceId,
+      )?.residentBytes;
       const actions = el(
         'td',
         {},
@@ -184,14 +189,43 @@ function renderDeployments() {
         el(
           'td',
           {},
-          typeof memory === 'number'
-            ? `${(memory / 2 ** 20).toFixed(0)} MiB`
-            : el('span', { class: 'muted', title: 'memory accounting comes with residency' }, 'not measured'),
+          typeof resident === 'number' ? memoryBar(resident) : el('span', { class: 'muted' }, '–'),
         ),
         el('td', {}, instance?.leaseCount ?? 0),
         actions,
       );
     }),
+  );
+}
+
+const mib = (bytes) =>
+  bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
+
+// The budget a server's memory is drawn against: the cgroup's limit when one applies, else the machine's memory.
+function memoryBudget() {
+  const system = state.memory.system;
+  return system ? (system.cgroupLimitBytes ?? system.totalBytes) : 0;
+}
+
+function memoryBar(bytes) {
+  const budget = memoryBudget();
+  const percent = budget > 0 ? Math.min(100, (bytes / budget) * 100) : 0;
+  return el(
+    'span',
+    { class: 'memory', title: `resident ${mib(bytes)} of ${mib(budget)} (${percent.toFixed(2)} %)` },
+    el(
+      'span',
+      {
+        class: 'membar',
+        role: 'meter',
+        'aria-valuenow': percent.toFixed(2),
+        'aria-valuemin': 0,
+        'aria-valuemax': 100,
+        'aria-label': 'share of memory',
+      },
+      el('span', { style: { width: `${Math.max(percent, 0.5)}%` } }),
+    ),
+    ` ${mib(bytes)}`,
   );
 }
 
@@ -338,18 +372,22 @@ let refreshing = null;
 async function refresh() {
   refreshing ??= (async () => {
     try {
-      const [deployments, instances, leases, requests] = await Promise.all([
+      const [deployments, instances, leases, requests, memory] = await Promise.all([
         api('GET', '/v1/deployments'),
         api('GET', '/v1/instances'),
         api('GET', '/v1/leases'),
         api('GET', '/v1/requests?limit=200'),
+        api('GET', '/v1/memory'),
       ]);
+      state.memory = memory;
       state.deployments = deployments.deployments;
       state.instances = instances.instances;
       state.leases = leases.leases;
       state.requests = requests.requests;
+      const budget = memoryBudget();
+      const available = memory.system.availableBytes;
       $('#status').textContent =
-        `live · ${state.instances.filter((i) => i.state !== 'stopped').length} instances`;
+        `live · ${state.instances.filter((i) => i.state !== 'stopped').length} instances · memory ${mib(budget - available)} of ${mib(budget)} in use`;
       renderDeployments();
       renderLeases();
       renderRequests();
