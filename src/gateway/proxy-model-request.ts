@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Dispatcher } from 'undici';
+import { Client, type Dispatcher } from 'undici';
 import type { GatewayTimeouts } from '../config/shic-config.js';
 import type { ConsumerManifestInput } from '../contracts/consumer-manifest.js';
 import type { EndpointDescriptor } from '../contracts/endpoint-descriptor.js';
@@ -192,8 +192,11 @@ export async function proxyModelRequest(
         d.upstreamModel ??
         (endpoint.managementMode === 'externally_managed' ? (endpoint.modelIdentity ?? null) : null);
       sentAt = performance.now();
+      // The retry goes over a new connection: the failure may have been a pooled keep-alive socket the server had
+      // already closed, and the pool may hold more of them.
+      const fresh = attempt > 1 ? new Client(new URL(endpoint.baseUrl).origin, { pipelining: 1 }) : undefined;
       try {
-        response = await sendUpstream(ctx.dispatcher, {
+        response = await sendUpstream(fresh ?? ctx.dispatcher, {
           endpoint,
           path,
           body: rewriteBody(raw, body, { model: upstreamModel, set: d.setParams, strip: d.stripParams }),
@@ -209,6 +212,9 @@ export async function proxyModelRequest(
           'gateway: upstream failed before answering; ensuring again and retrying once',
         );
         await releaseLease();
+      } finally {
+        // Graceful: a response already under way still streams to its end, then the connection closes.
+        void fresh?.close().catch(() => {});
       }
     }
 
