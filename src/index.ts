@@ -181,6 +181,7 @@ export {
   type ModelsFolderDefaults,
   scanModelsFolder,
 } from './gateway/scan-models-folder.js';
+export { authHeaders } from './http/auth-headers.js';
 export { clientHost } from './http/client-host.js';
 export { type HttpProbeOptions, type HttpProbeResponse, httpProbe } from './http/http-probe.js';
 export { createKernel } from './kernel/create-kernel.js';

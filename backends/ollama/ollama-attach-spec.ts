@@ -1,4 +1,5 @@
 import {
+  authHeaders,
   defineContract,
   type InstanceSpec,
   InvalidBootSpecError,
@@ -80,34 +81,8 @@ export interface OllamaAttachSpec {
   idleShutdownMs?: number | null;
 }
 
-const SENSITIVE_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'api-key', 'cookie']);
-
 function fail(message: string, details: Record<string, unknown>): never {
   throw new InvalidBootSpecError(message, { backend: 'ollama', details });
-}
-
-function normalizeHeaders(
-  headers: Record<string, string | SecretType<string>>,
-  apiKey: string | SecretType<string> | undefined,
-): Record<string, string | SecretType<string>> {
-  const out: Record<string, string | SecretType<string>> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const lower = name.toLowerCase();
-    if (lower in out) {
-      fail(`Header "${name}" is given twice (header names are case-insensitive); keep one.`, {
-        field: `headers.${name}`,
-      });
-    }
-    out[lower] = SENSITIVE_HEADERS.has(lower) ? Secret.from(value) : value;
-  }
-  if (apiKey !== undefined) {
-    if ('authorization' in out) {
-      fail('Both apiKey and an "authorization" header are set; pass only one of them.', { field: 'apiKey' });
-    }
-    const key = Secret.isInstance(apiKey) ? apiKey.expose() : apiKey;
-    out.authorization = new Secret(`Bearer ${key}`);
-  }
-  return out;
 }
 
 /**
@@ -134,7 +109,7 @@ export function parseOllamaAttachSpec(
   return {
     rootUrl: resolveOllamaRoot(options.rootUrl ?? env.OLLAMA_HOST),
     model: model.trim(),
-    headers: normalizeHeaders(options.headers ?? {}, options.apiKey),
+    headers: authHeaders(options.headers ?? {}, options.apiKey, 'ollama'),
     pull,
     ...(options.keepAlive === undefined ? {} : { keepAlive: options.keepAlive }),
     unloadOnStop: options.unloadOnStop ?? false,

@@ -1,4 +1,5 @@
 import {
+  authHeaders,
   defineContract,
   type InstanceSpec,
   InvalidBootSpecError,
@@ -51,8 +52,6 @@ export interface OpenAiCompatibleSpec {
   idleShutdownMs?: number | null;
 }
 
-const SENSITIVE = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'api-key', 'cookie']);
-
 function fail(message: string, field: string): never {
   throw new InvalidBootSpecError(message, { backend: 'openai-compatible', details: { field } });
 }
@@ -91,19 +90,7 @@ export function parseOpenAiCompatibleSpec(
       'modelIdentity',
     );
   }
-  const headers: Record<string, string | SecretType<string>> = {};
-  for (const [name, value] of Object.entries(options.headers ?? {})) {
-    const lower = name.toLowerCase();
-    if (lower in headers)
-      fail(`Header "${name}" is given twice (names are case-insensitive).`, `headers.${name}`);
-    headers[lower] = SENSITIVE.has(lower) ? Secret.from(value) : value;
-  }
-  if (options.apiKey !== undefined) {
-    if ('authorization' in headers)
-      fail('Both apiKey and an "authorization" header are set; pass one.', 'apiKey');
-    const key = Secret.isInstance(options.apiKey) ? options.apiKey.expose() : options.apiKey;
-    headers.authorization = new Secret(`Bearer ${key}`);
-  }
+  const headers = authHeaders(options.headers ?? {}, options.apiKey, 'openai-compatible');
   return {
     baseUrl: normalizeBaseUrl(options.baseUrl),
     model,
