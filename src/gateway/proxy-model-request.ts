@@ -132,6 +132,8 @@ export async function proxyModelRequest(
   let renewTimer: NodeJS.Timeout | undefined;
   let tap: ResponseTap | undefined;
   let sentAt: number | null = null;
+  /** The retry's own connection, destroyed when the response ends however it ends (so an abort reaches it). */
+  let retryClient: Client | undefined;
   const releaseLease = async () => {
     clearInterval(renewTimer);
     const held = lease;
@@ -194,9 +196,9 @@ export async function proxyModelRequest(
       sentAt = performance.now();
       // The retry goes over a new connection: the failure may have been a pooled keep-alive socket the server had
       // already closed, and the pool may hold more of them.
-      const fresh = attempt > 1 ? new Client(new URL(endpoint.baseUrl).origin, { pipelining: 1 }) : undefined;
+      if (attempt > 1) retryClient = new Client(new URL(endpoint.baseUrl).origin, { pipelining: 1 });
       try {
-        response = await sendUpstream(fresh ?? ctx.dispatcher, {
+        response = await sendUpstream(retryClient ?? ctx.dispatcher, {
           endpoint,
           path,
           body: rewriteBody(raw, body, { model: upstreamModel, set: d.setParams, strip: d.stripParams }),
@@ -212,9 +214,6 @@ export async function proxyModelRequest(
           'gateway: upstream failed before answering; ensuring again and retrying once',
         );
         await releaseLease();
-      } finally {
-        // Graceful: a response already under way still streams to its end, then the connection closes.
-        void fresh?.close().catch(() => {});
       }
     }
 
@@ -283,6 +282,7 @@ export async function proxyModelRequest(
     }
   } finally {
     clearTimeout(totalTimer);
+    if (retryClient) await retryClient.destroy().catch(() => {});
     await releaseLease();
     finish(ctx, record, tap, t0, sentAt);
   }
