@@ -282,9 +282,12 @@ export async function proxyModelRequest(
     }
   } finally {
     clearTimeout(totalTimer);
-    if (retryClient) await retryClient.destroy().catch(() => {});
+    // The lease and the record first, in the same tick as the response's end (nothing here waits for I/O), so a
+    // client that reads `shic requests` right after its answer finds the request; then the retry's connection.
+    const destroyed = retryClient?.destroy().catch(() => {});
     await releaseLease();
     finish(ctx, record, tap, t0, sentAt);
+    await destroyed;
   }
 }
 
