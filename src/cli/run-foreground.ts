@@ -107,6 +107,7 @@ export async function runForeground(
         io,
         `shic daemon listening on ${daemon.server.url} (pid ${process.pid}, state ${daemon.stateDir})`,
       );
+      println(io, `dashboard at ${daemon.server.url}/ui/ — \`shic ui\` prints a one-time login link`);
       if (daemon.gateway) {
         const models = daemon.catalog.names();
         println(
