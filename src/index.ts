@@ -183,6 +183,7 @@ export {
 } from './gateway/scan-models-folder.js';
 export { authHeaders } from './http/auth-headers.js';
 export { clientHost } from './http/client-host.js';
+export { errorCode, isConnectionRefused } from './http/error-code.js';
 export { type HttpProbeOptions, type HttpProbeResponse, httpProbe } from './http/http-probe.js';
 export { createKernel } from './kernel/create-kernel.js';
 export { Kernel } from './kernel/kernel.js';

@@ -2,6 +2,7 @@ import {
   errorMessage,
   type InstanceTarget,
   InvalidBootSpecError,
+  isConnectionRefused,
   ModelNotFoundError,
   type ProbeContext,
   type ReadinessResult,
@@ -11,12 +12,6 @@ import {
 import { getOllamaVersion, showOllamaModel } from './ollama-api.js';
 import type { OllamaPullTracker } from './ollama-pull-tracker.js';
 import { ollamaTarget } from './ollama-target.js';
-
-function isConnectionRefused(error: unknown): boolean {
-  const code = (e: unknown) =>
-    typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-  return code(error) === 'ECONNREFUSED' || code((error as { cause?: unknown })?.cause) === 'ECONNREFUSED';
-}
 
 /** The typed error a missing model ends in: it names the model and the command that installs it. */
 export function ollamaModelNotFound(model: string, rootUrl: string): ModelNotFoundError {

@@ -1,16 +1,10 @@
-import { errorMessage, httpProbe, type Secret } from 'self-hosted-inference-core';
+import { errorMessage, httpProbe, isConnectionRefused, type Secret } from 'self-hosted-inference-core';
 
 /** What `GET <baseUrl>/models` said: the ids served, an HTTP failure, or unreachable. */
 export type ServedModels =
   | { state: 'listed'; ids: string[] }
   | { state: 'http_error'; status: number; message: string }
   | { state: 'unreachable'; refused: boolean; message: string };
-
-function refused(error: unknown): boolean {
-  const code = (e: unknown) =>
-    typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-  return code(error) === 'ECONNREFUSED' || code((error as { cause?: unknown })?.cause) === 'ECONNREFUSED';
-}
 
 /** `GET <baseUrl>/models` (OpenAI's list shape `{ data: [{ id }] }`); never throws except on abort. */
 export async function listServedModels(
@@ -37,6 +31,6 @@ export async function listServedModels(
     return { state: 'listed', ids };
   } catch (error) {
     if (signal.aborted) throw error;
-    return { state: 'unreachable', refused: refused(error), message: errorMessage(error) };
+    return { state: 'unreachable', refused: isConnectionRefused(error), message: errorMessage(error) };
   }
 }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { EndpointDescriptor } from '../contracts/endpoint-descriptor.js';
 import { GatewayTimeoutError, UpstreamFailedError } from '../errors/error-catalog.js';
+import { errorCode } from '../http/error-code.js';
 import { exposeSecret } from '../secret/secret.js';
 
 /** One request to a model server. */
@@ -19,13 +20,6 @@ export interface UpstreamCall {
 
 /** Connection failures that prove the upstream never saw the request (or died before answering a byte). */
 const NOTHING_SENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
-
-function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') return code;
-  const cause = (error as { cause?: unknown } | null)?.cause;
-  return cause === undefined ? undefined : codeOf(cause);
-}
 
 /** True when a failed upstream call may be retried without duplicating work (nothing came back). */
 export function failedBeforeResponse(error: unknown): boolean {
@@ -72,7 +66,7 @@ export function upstreamError(
   error: unknown,
   call: Pick<UpstreamCall, 'endpoint' | 'firstByteMs' | 'idleMs'>,
 ) {
-  const code = codeOf(error);
+  const code = errorCode(error);
   const instanceId = call.endpoint.healthRef;
   if (code === 'UND_ERR_HEADERS_TIMEOUT') {
     return new GatewayTimeoutError(
