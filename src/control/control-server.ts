@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIPv4, isIPv6, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -8,6 +7,7 @@ import { UiSessions } from '../dashboard/ui-sessions.js';
 import { KernelError } from '../errors/kernel-error.js';
 import type { Gateway } from '../gateway/create-gateway.js';
 import { GatewayMetrics } from '../gateway/gateway-metrics.js';
+import { bearerMatches, secretDigest } from '../http/bearer-auth.js';
 import { writeJson } from '../http/write-json.js';
 import type { ControlKernel } from './control-kernel.js';
 import { registerControlRoutes } from './control-routes.js';
@@ -66,17 +66,6 @@ export interface ControlServer {
 export function isLoopbackHost(host: string): boolean {
   if (host === 'localhost' || host === '::1') return true;
   return isIPv4(host) && host.startsWith('127.');
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-// Hashing both sides gives equal-length buffers, so timingSafeEqual never throws and leaks no length.
-function bearerMatches(header: string | undefined, expected: Buffer): boolean {
-  const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
-  if (!match) return false;
-  return timingSafeEqual(digest(match[1]!.trim()), expected);
 }
 
 function errorBody(code: string, message: string): ControlErrorBody {
@@ -138,7 +127,7 @@ const SHUTTING_DOWN = errorBody(
  */
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
-  const expected = digest(options.token);
+  const expected = [secretDigest(options.token)];
   const bodyLimit = options.bodyLimitBytes ?? 1024 * 1024;
   const streams = new Set<SseStream>();
   const inFlight = new Map<ServerResponse, AbortController>();

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { secretDigest } from '../http/bearer-auth.js';
 
 /** One browser session of the dashboard. */
 export interface UiSession {
@@ -24,10 +25,9 @@ export interface UiSessionsOptions {
 export const UI_COOKIE = 'shic_session';
 
 const token = () => randomBytes(32).toString('base64url');
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 function sameSecret(a: string, b: string): boolean {
-  return timingSafeEqual(digest(a), digest(b));
+  return timingSafeEqual(secretDigest(a), secretDigest(b));
 }
 
 /** The value of one cookie in a `Cookie` header. */
@@ -64,13 +64,13 @@ export class UiSessions {
     this.#sweep();
     const code = token();
     const expiresAt = this.#now() + this.#linkTtlMs;
-    this.#codes.set(digest(code).toString('hex'), expiresAt);
+    this.#codes.set(secretDigest(code).toString('hex'), expiresAt);
     return { code, expiresAt };
   }
 
   /** Exchanges a login code for a session; undefined when the code is unknown, used or expired. */
   redeem(code: string): UiSession | undefined {
-    const key = digest(code).toString('hex');
+    const key = secretDigest(code).toString('hex');
     const expiresAt = this.#codes.get(key);
     this.#codes.delete(key);
     if (expiresAt === undefined || expiresAt < this.#now()) return undefined;
@@ -84,7 +84,7 @@ export class UiSessions {
       csrfToken: token(),
       expiresAt: this.#now() + this.#sessionTtlMs,
     };
-    this.#sessions.set(digest(session.id).toString('hex'), { ...session });
+    this.#sessions.set(secretDigest(session.id).toString('hex'), { ...session });
     return session;
   }
 
@@ -92,7 +92,7 @@ export class UiSessions {
   fromCookie(header: string | undefined): UiSession | undefined {
     const id = cookieValue(header, UI_COOKIE);
     if (!id) return undefined;
-    const key = digest(id).toString('hex');
+    const key = secretDigest(id).toString('hex');
     const session = this.#sessions.get(key);
     if (!session) return undefined;
     if (session.expiresAt < this.#now()) {
@@ -110,7 +110,7 @@ export class UiSessions {
   /** Ends the session a `Cookie` header names. */
   logout(header: string | undefined): void {
     const id = cookieValue(header, UI_COOKIE);
-    if (id) this.#sessions.delete(digest(id).toString('hex'));
+    if (id) this.#sessions.delete(secretDigest(id).toString('hex'));
   }
 
   /** `Set-Cookie` for a session (or, without one, the header that clears the cookie). */

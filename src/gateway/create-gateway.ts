@@ -1,4 +1,4 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Logger, pino } from 'pino';
@@ -6,6 +6,7 @@ import { Agent } from 'undici';
 import { type GatewayConfigInput, gatewayConfigSchema } from '../config/shic-config.js';
 import { DeploymentCatalog } from '../control/deployment-catalog.js';
 import { KernelError } from '../errors/kernel-error.js';
+import { bearerMatches, secretDigest } from '../http/bearer-auth.js';
 import { writeJson } from '../http/write-json.js';
 import { exposeSecret, type Secret } from '../secret/secret.js';
 import { EventBus, type EventOf } from '../telemetry/event-bus.js';
@@ -52,10 +53,6 @@ export interface Gateway {
 
 export type GatewayEvent = EventOf<GatewayEventMap>;
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
 function writeError(res: ServerResponse, answer: OpenAiErrorResponse, extra: Record<string, string> = {}) {
   writeJson(res, answer.status, answer.body, { ...answer.headers, ...extra });
 }
@@ -78,7 +75,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       ? options.deployments
       : DeploymentCatalog.fromConfig(options.deployments);
   const logger = options.logger ?? pino({ level: 'silent' });
-  const keyDigests = config.apiKeys.map((key) => digest(key.expose()));
+  const keyDigests = config.apiKeys.map((key) => secretDigest(key.expose()));
   const events = new EventBus<GatewayEventMap>((error) =>
     logger.error({ err: error }, 'gateway event listener threw'),
   );
@@ -109,16 +106,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const active = new Map<ServerResponse, AbortController>();
   let closing: Promise<void> | undefined;
 
-  const authorized = (req: IncomingMessage): boolean => {
-    if (keyDigests.length === 0) return true;
-    const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-    if (!match) return false;
-    const given = digest(match[1]!.trim());
-    // Every key is compared (constant time each), so the time taken says nothing about which one matched.
-    let ok = false;
-    for (const key of keyDigests) ok = timingSafeEqual(given, key) || ok;
-    return ok;
-  };
+  const authorized = (req: IncomingMessage): boolean =>
+    keyDigests.length === 0 || bearerMatches(req.headers.authorization, keyDigests);
 
   const models = () => ctx.router.list(options.kernel.listInstances());
 
