@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { KernelError } from '../errors/kernel-error.js';
+import { readRequestBody } from '../http/read-request-body.js';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
@@ -21,28 +22,13 @@ export async function readJsonBody(request: IncomingMessage, limitBytes: number)
       { details: { contentType: type.slice(0, 100) } },
     );
   }
-  if (declared > limitBytes) throw tooLarge(limitBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) throw tooLarge(limitBytes);
-    chunks.push(chunk);
-  }
-  if (size === 0) return undefined;
+  const body = await readRequestBody(request, limitBytes, 'control.bodyLimitBytes');
+  if (body.length === 0) return undefined;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch (error) {
     throw new KernelError('invalid_json', `The request body is not valid JSON: ${(error as Error).message}`, {
       cause: error,
     });
   }
-}
-
-function tooLarge(limitBytes: number): KernelError {
-  return new KernelError(
-    'body_too_large',
-    `The request body is larger than the control API's limit of ${limitBytes} bytes (control.bodyLimitBytes).`,
-    { details: { limitBytes } },
-  );
 }

@@ -8,6 +8,7 @@ import type { Lease } from '../contracts/lease.js';
 import type { DeploymentCatalog } from '../control/deployment-catalog.js';
 import { GatewayTimeoutError, QueueFullError, UpstreamFailedError } from '../errors/error-catalog.js';
 import { KernelError } from '../errors/kernel-error.js';
+import { readRequestBody } from '../http/read-request-body.js';
 import { writeJson } from '../http/write-json.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { GatewayEventMap, RequestOutcome, RequestRecord } from './gateway-events.js';
@@ -15,7 +16,6 @@ import type { GatewayKernel } from './gateway-kernel.js';
 import { LoadProgressComments } from './load-progress-comments.js';
 import type { ModelRouter } from './model-router.js';
 import { type openAiError, toOpenAiError } from './openai-error.js';
-import { readRequestBody } from './read-request-body.js';
 import { relayBody } from './relay-body.js';
 import type { RequestLog } from './request-log.js';
 import { ResponseTap } from './response-tap.js';
@@ -141,7 +141,7 @@ export async function proxyModelRequest(
     if (held) await Promise.resolve(ctx.kernel.releaseLease(held.leaseRef)).catch(() => {});
   };
   try {
-    const raw = await readRequestBody(req, ctx.bodyLimitBytes);
+    const raw = await readRequestBody(req, ctx.bodyLimitBytes, 'gateway.bodyLimitBytes');
     const body = parseBody(raw);
     record.model = body.model;
     record.stream = body.stream === true;

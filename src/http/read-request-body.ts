@@ -2,15 +2,16 @@ import type { IncomingMessage } from 'node:http';
 import { KernelError } from '../errors/kernel-error.js';
 
 /**
- * Reads a request body into one Buffer, refusing more than `limitBytes` (413 `body_too_large`) as soon as the
- * limit is passed or a `content-length` announces it. Rejects when the client goes away mid-body.
+ * Reads a request body into one Buffer, refusing more than `limitBytes` (413 `body_too_large`, naming the
+ * `setting` that sets the limit) as soon as the limit is passed or a `content-length` announces it. Rejects when
+ * the client goes away mid-body. Used for the control API's and the gateway's bodies.
  */
-export function readRequestBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+export function readRequestBody(req: IncomingMessage, limitBytes: number, setting: string): Promise<Buffer> {
   const announced = Number(req.headers['content-length']);
   const tooLarge = () =>
     new KernelError(
       'body_too_large',
-      `The request body is larger than the gateway accepts (${limitBytes} bytes).`,
+      `The request body is larger than the limit of ${limitBytes} bytes (${setting}).`,
       {
         details: { limitBytes },
       },
