@@ -88,6 +88,18 @@ export interface ProcessEventVerdict {
   addressInUse?: boolean;
   /** Load progress to show. */
   progress?: ProgressReport;
+  /**
+   * The server reported allocating a buffer (e.g. llama-server's `… buffer size = N MiB`). The kernel sums an
+   * attempt's reports per device and, once ready, keeps them as the measured need of the instance key.
+   */
+  memoryReport?: { device: string; bytes: number; kind?: string };
+}
+
+/** Memory an instance will need before it starts, per device (`system`, `gpu0`…), in bytes. */
+export interface MemoryEstimate {
+  bytes: Record<string, number>;
+  /** Parts of the figure (e.g. `weights`, `kv`, `compute`), in bytes, for people and benchmarks. */
+  detail?: Record<string, number>;
 }
 
 /**
@@ -147,6 +159,17 @@ export interface Backend {
 
   /** Sees each output line and the exit of a spawned process; may report readiness, bind races or progress. */
   onProcessEvent?(event: ProcessEvent, target: InstanceTarget): ProcessEventVerdict | undefined;
+
+  /**
+   * What the instance will need in memory, per device, before it starts: the kernel admits the start only when
+   * it fits the budget (evicting idle instances if needed). Without it, a spawned instance is charged the
+   * deployment's `memory` if configured, else nothing (guides/residency.md). Must not start anything.
+   * @returns `undefined` when the backend cannot tell.
+   */
+  estimateMemory?(
+    plan: StartupPlan,
+    context: { signal: AbortSignal; logger: Logger },
+  ): Promise<MemoryEstimate | undefined> | MemoryEstimate | undefined;
 
   /** Called after a lease is granted (e.g. Ollama's keep-alive warm-up). Errors are logged, not thrown. */
   onLease?(target: InstanceTarget, lease: Lease, context: ProbeContext): Promise<void>;

@@ -79,6 +79,14 @@ export const planPolicySchema = z.strictObject({
     'Most leases held at once; further callers get `capacity_exhausted` or wait',
   ),
   /** Restart policy fields to replace (the others keep the backend's values). */
+  pin: plan.pin.unwrap().optional().describe('Never evicted to make room for another instance'),
+  priority: plan.priority
+    .unwrap()
+    .optional()
+    .describe('Eviction order among idle instances: lower goes first, then least recently used'),
+  memoryBytes: plan.memoryBytes.describe(
+    "Memory needed per device (`system`, `gpu0`…), in bytes, instead of the backend's estimate",
+  ),
   restartPolicy: restartPolicyOverrideSchema
     .optional()
     .describe("Restart policy fields to replace (the others keep the backend's values)"),

@@ -35,6 +35,17 @@ export const runtimeSnapshotSchema = z.strictObject({
   lastError: z.object({ code: z.string(), message: z.string() }).nullable().default(null),
   /** Durations in ms of the last start: `spawnMs`, `readyMs`. */
   timings: z.record(z.string(), z.number()).default({}),
+  /**
+   * Memory the instance is charged per device (`system`, `gpu0`…), in bytes, and where the figure came from
+   * (`configured`, `calibrated` from the server's own report, `estimated`, `none`); null without residency.
+   */
+  memory: z
+    .object({
+      bytes: z.record(z.string(), z.number()),
+      source: z.enum(['configured', 'calibrated', 'estimated', 'none']),
+    })
+    .nullable()
+    .default(null),
   metadata: metadataSchema.default({}),
 });
 export type RuntimeSnapshot = z.output<typeof runtimeSnapshotSchema>;

@@ -93,6 +93,15 @@ export const startupPlanSchema = z.strictObject({
   restartPolicy: restartPolicySchema.default(restartPolicySchema.parse({})),
   /** Most leases at once; unset = unlimited. */
   maxLeases: z.number().int().positive().optional(),
+  /** Never evicted to make room for another instance (idle shutdown still applies). @default false */
+  pin: z.boolean().default(false),
+  /** Eviction order among idle instances: lower priorities go first, then least recently used. @default 0 */
+  priority: z.number().int().min(-1000).max(1000).default(0),
+  /**
+   * Memory the instance needs per device (`system`, `gpu0`…), in bytes, when the backend cannot estimate it or
+   * the estimate should be overridden (guides/residency.md).
+   */
+  memoryBytes: z.record(z.string().regex(/^(system|gpu\d+)$/), z.number().int().nonnegative()).optional(),
   endpointTemplate: endpointTemplateSchema,
   /** Opaque backend state handed back to the backend's probes. */
   backendState: metadataSchema.default({}),

@@ -23,6 +23,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   kernel_closed: 503,
   instance_stopped: 503,
   service_unreachable: 503,
+  insufficient_memory: 503,
 };
 
 /** HTTP status for a kernel error code: 400 for `invalid_*` and `unknown_backend`, else the table, else 500. */

@@ -24,6 +24,7 @@ import { IdleTracker } from '../lease/idle-tracker.js';
 import { LeaseTable, type LeaseTableStats } from '../lease/lease-table.js';
 import type { InstanceManager } from '../lifecycle/instance-manager.js';
 import type { RuntimeInstance } from '../lifecycle/runtime-instance.js';
+import type { Residency } from '../residency/residency.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 
 /** What `ensureEndpoint` returns. */
@@ -63,6 +64,8 @@ export interface EndpointServiceOptions {
   clock: { now(): number };
   /** @default 60000 */
   defaultLeaseTtlMs: number;
+  /** Told when an instance is used or may have become evictable. */
+  residency?: Residency;
 }
 
 /**
@@ -91,8 +94,15 @@ export class EndpointService {
       defaultTtlMs: options.defaultLeaseTtlMs,
       defaultCapacityWaitMs: 0,
       onEvent: (name, payload) => options.events.emit(name, payload),
-      onInstanceBusy: (instanceId) => this.#idle.markBusy(instanceId),
-      onInstanceEmpty: (instanceId) => this.#markIdle(instanceId),
+      onInstanceBusy: (instanceId) => {
+        this.#idle.markBusy(instanceId);
+        options.residency?.touch(instanceId);
+      },
+      onInstanceEmpty: (instanceId) => {
+        this.#markIdle(instanceId);
+        options.residency?.touch(instanceId);
+        options.residency?.changed();
+      },
     });
     options.manager.setLeaseCounter((instanceId) => this.leases.count(instanceId));
     const gone = (reason: string) => (event: { instanceId: string }) => {
@@ -219,6 +229,21 @@ export class EndpointService {
     await this.#o.manager.stop(instanceId, 'requested');
   }
 
+  /** Why residency may not evict the instance now: `leased`, `claimed` (a caller is about to lease it), or none. */
+  holdReason(instanceId: string): string | undefined {
+    if (this.leases.count(instanceId) > 0) return 'leased';
+    if (this.#pending.has(instanceId)) return 'claimed';
+    return undefined;
+  }
+
+  /** Stops an idle instance to make room for another (residency's eviction). */
+  async evictInstance(instanceId: string): Promise<void> {
+    if (!this.#o.manager.get(instanceId)) return;
+    this.leases.revokeInstance(instanceId, 'instance evicted');
+    this.#idle.forget(instanceId);
+    await this.#o.manager.stop(instanceId, 'evicted');
+  }
+
   /** Stops idle timers and lease expiry; waiters fail with `kernel_closed`. */
   close(): void {
     for (const off of this.#unsubscribe) off();
@@ -275,7 +300,10 @@ export class EndpointService {
   #leave(instance: RuntimeInstance, startedHere: boolean): void {
     const left = (this.#pending.get(instance.id) ?? 1) - 1;
     if (left > 0) this.#pending.set(instance.id, left);
-    else this.#pending.delete(instance.id);
+    else {
+      this.#pending.delete(instance.id);
+      this.#o.residency?.changed();
+    }
     if (left > 0 || this.leases.count(instance.id) > 0 || !instance.isUp) return;
     if (!startedHere) {
       this.#markIdle(instance.id);

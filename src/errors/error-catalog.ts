@@ -326,3 +326,35 @@ export class UpstreamFailedError extends KernelError {
     super('upstream_failed', message, context, true);
   }
 }
+
+/** One instance holding memory that an admission could not take, and why it could not be evicted. */
+export interface MemoryHolder {
+  instanceId: string;
+  backend: string;
+  /** Bytes it is charged per device. */
+  bytes: Record<string, number>;
+  /** `leased`, `pinned`, `starting` (still loading), `claimed` (a caller is about to lease it), `evicting`. */
+  reason: string;
+}
+
+/**
+ * An instance cannot be given the memory it needs: it is bigger than the whole budget (`never: true`, at once),
+ * or its queue deadline passed while leased, pinned or loading instances held the memory (guides/residency.md).
+ */
+export class InsufficientMemoryError extends KernelError {
+  override name = 'InsufficientMemoryError';
+  constructor(
+    message: string,
+    details: {
+      need: Record<string, number>;
+      budget: Record<string, number>;
+      free: Record<string, number>;
+      holders: MemoryHolder[];
+      never: boolean;
+      waitedMs: number;
+    },
+    context: { instanceId?: string; backend?: string } = {},
+  ) {
+    super('insufficient_memory', message, { ...context, details: { ...details } }, !details.never);
+  }
+}

@@ -3,6 +3,7 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Backend } from '../backend/backend.js';
 import { ContractValidationError } from '../errors/error-catalog.js';
+import type { MemoryBudgetOptions } from '../residency/memory-budget.js';
 
 /** Options of `createKernel`. */
 export interface KernelOptions {
@@ -22,6 +23,19 @@ export interface KernelOptions {
   watchdog?: boolean;
   /** Lease TTL when a caller gives none, in ms. @default 60000 */
   defaultLeaseTtlMs?: number;
+  /**
+   * Memory-aware admission and eviction (guides/residency.md); `false` starts whatever is asked, like before.
+   * @default detected budgets (system memory, NVIDIA GPUs), no reserve, 120000 ms queue, 30000 ms recovery
+   */
+  residency?: ResidencyOptionsInput | false;
+}
+
+/** The `residency` kernel option. */
+export interface ResidencyOptionsInput extends MemoryBudgetOptions {
+  /** How long a start may wait for memory before `insufficient_memory`, in ms. @default 120000 */
+  queueTimeoutMs?: number;
+  /** After an eviction, how long to wait for a GPU's free memory (nvidia-smi) to come back, in ms. @default 30000 */
+  recoveryTimeoutMs?: number;
 }
 
 /** Kernel options with every default applied. */
@@ -32,6 +46,7 @@ export interface ResolvedKernelOptions {
   clock: { now(): number };
   watchdog: boolean;
   defaultLeaseTtlMs: number;
+  residency: (ResidencyOptionsInput & { queueTimeoutMs: number; recoveryTimeoutMs: number }) | false;
 }
 
 /**
@@ -65,5 +80,13 @@ export function resolveKernelOptions(options: KernelOptions = {}): ResolvedKerne
     clock: options.clock ?? { now: () => Date.now() },
     watchdog: options.watchdog ?? true,
     defaultLeaseTtlMs: options.defaultLeaseTtlMs ?? 60_000,
+    residency:
+      options.residency === false
+        ? false
+        : {
+            ...options.residency,
+            queueTimeoutMs: options.residency?.queueTimeoutMs ?? 120_000,
+            recoveryTimeoutMs: options.residency?.recoveryTimeoutMs ?? 30_000,
+          },
   };
 }

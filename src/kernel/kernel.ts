@@ -25,6 +25,9 @@ import { type EnsureInstanceOptions, InstanceManager } from '../lifecycle/instan
 import type { LogEntry } from '../process/log-ring.js';
 import { OrphanWatchdog } from '../process/orphan-watchdog.js';
 import { ProcessRecords } from '../process/process-records.js';
+import { detectMemoryBudget } from '../residency/memory-budget.js';
+import { measureGpuFree } from '../residency/nvidia-smi.js';
+import { Residency, type ResidencySnapshot } from '../residency/residency.js';
 import { EventBus } from '../telemetry/event-bus.js';
 import type { KernelEvent, KernelEventListener, KernelEventName } from '../telemetry/kernel-events.js';
 import type { ResolvedKernelOptions } from './kernel-options.js';
@@ -42,6 +45,7 @@ export class Kernel {
   readonly #manager: InstanceManager;
   readonly #endpoints: EndpointService;
   readonly #watchdog: OrphanWatchdog | undefined;
+  readonly #residency: Residency | undefined;
   readonly #init: Promise<void>;
   #closing: Promise<void> | undefined;
 
@@ -52,13 +56,35 @@ export class Kernel {
     for (const backend of options.backends) this.#registry.register(backend);
     const records = new ProcessRecords(options.stateDir);
     this.#watchdog = options.watchdog ? new OrphanWatchdog({ logger: this.logger }) : undefined;
-    // Reaping runs once, in the background; every ensure waits for it before spawning anything.
-    this.#init = records.reapStale(this.logger).then(
-      ({ killed }) => {
-        if (killed.length) this.logger.warn({ killed }, 'reaped processes left by a dead kernel');
-      },
-      (error: unknown) => this.logger.error({ err: error }, 'reaping stale processes failed'),
-    );
+    const residencyOptions = options.residency;
+    this.#residency = residencyOptions
+      ? new Residency({
+          budget: { devices: {} },
+          events: this.#events,
+          logger: this.logger,
+          now: () => options.clock.now(),
+          queueTimeoutMs: residencyOptions.queueTimeoutMs,
+          recoveryTimeoutMs: residencyOptions.recoveryTimeoutMs,
+          holdReason: (instanceId) => this.#endpoints.holdReason(instanceId),
+          evict: (instanceId) => this.#endpoints.evictInstance(instanceId),
+          measureFree: measureGpuFree(residencyOptions.queryGpus),
+        })
+      : undefined;
+    // Reaping and budget detection run once, in the background; every ensure waits for them before spawning.
+    this.#init = Promise.all([
+      records.reapStale(this.logger).then(
+        ({ killed }) => {
+          if (killed.length) this.logger.warn({ killed }, 'reaped processes left by a dead kernel');
+        },
+        (error: unknown) => this.logger.error({ err: error }, 'reaping stale processes failed'),
+      ),
+      residencyOptions && this.#residency
+        ? detectMemoryBudget(residencyOptions).then((budget) => {
+            this.#residency?.setBudget(budget);
+            this.logger.info({ devices: budget.devices }, 'memory budget');
+          })
+        : undefined,
+    ]).then(() => undefined);
     this.#manager = new InstanceManager({
       registry: this.#registry,
       events: this.#events,
@@ -66,6 +92,7 @@ export class Kernel {
       now: () => options.clock.now(),
       spawnExtras: { records, ...(this.#watchdog ? { watchdog: this.#watchdog } : {}) },
       beforeEnsure: () => this.#init,
+      ...(this.#residency ? { residency: this.#residency } : {}),
     });
     this.#endpoints = new EndpointService({
       registry: this.#registry,
@@ -74,7 +101,11 @@ export class Kernel {
       logger: this.logger,
       clock: options.clock,
       defaultLeaseTtlMs: options.defaultLeaseTtlMs,
+      ...(this.#residency ? { residency: this.#residency } : {}),
     });
+    const release = (event: { instanceId: string }) => this.#residency?.release(event.instanceId);
+    this.#events.on('instance.stopped', release);
+    this.#events.on('instance.failed', release);
   }
 
   /** True once `close()` was called. */
@@ -246,6 +277,15 @@ export class Kernel {
     return this.#instance(instanceId).onLogLine(listener);
   }
 
+  /**
+   * Memory per device (budget, reserve, charged, free), what each instance is charged and the starts waiting for
+   * memory; `null` when the kernel runs without residency.
+   */
+  memory(): ResidencySnapshot | null {
+    this.#assertOpen();
+    return this.#residency?.snapshot() ?? null;
+  }
+
   /** Subscribes to a telemetry event (or `'*'` for all); returns the unsubscribe function. */
   on<K extends KernelEventName>(event: K, listener: KernelEventListener<K>): () => void;
   on(event: '*', listener: (event: KernelEvent) => void): () => void;
@@ -261,6 +301,7 @@ export class Kernel {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await this.#init;
+      this.#residency?.close();
       await this.#manager.closeAll();
       this.#endpoints.close();
       await this.#watchdog?.close();

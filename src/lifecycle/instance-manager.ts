@@ -14,13 +14,14 @@ import {
   KernelClosedError,
   ReadinessTimeoutError,
 } from '../errors/error-catalog.js';
-import type { KernelError } from '../errors/kernel-error.js';
+import { KernelError } from '../errors/kernel-error.js';
 import { validateStartupPlan } from '../plan/validate-startup-plan.js';
 import type { ManagedProcess, SpawnOptions } from '../process/spawn-process.js';
+import type { MemoryNeed, Residency } from '../residency/residency.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { StopReason } from '../telemetry/kernel-events.js';
 import { allocatePort } from './port-allocator.js';
-import { RuntimeInstance } from './runtime-instance.js';
+import { RuntimeInstance, type RuntimeInstanceOptions } from './runtime-instance.js';
 
 /** The fields of an object whose value is not `undefined` (a parsed `{ x: undefined }` must not erase a plan's `x`). */
 function defined<T extends object>(value: T): Partial<T> {
@@ -63,6 +64,8 @@ export interface InstanceManagerOptions {
   beforeEnsure?: () => Promise<void>;
   /** Random source for backoff jitter. @default Math.random */
   random?: () => number;
+  /** Memory-aware admission; absent = every start is admitted. */
+  residency?: Residency;
 }
 
 /** Options of {@link InstanceManager.ensure}. */
@@ -265,7 +268,7 @@ export class InstanceManager {
     manifest: BackendManifest,
   ): RuntimeInstance {
     const instanceId = `${backend.id.replace(/[^A-Za-z0-9._-]/g, '-')}-${randomBytes(4).toString('hex')}`;
-    const instance = new RuntimeInstance({
+    const instance: RuntimeInstance = new RuntimeInstance({
       instanceId,
       spec,
       plan,
@@ -280,10 +283,47 @@ export class InstanceManager {
       ...(this.#o.random ? { random: this.#o.random } : {}),
       leaseCount: () => this.#leaseCount(instanceId),
       onTerminal: (done) => this.#onTerminal(done),
+      ...(this.#o.residency ? this.#residencyHooks(this.#o.residency, () => instance) : {}),
     });
     this.#byId.set(instanceId, instance);
     this.#byKey.set(plan.instanceKey, instance);
     return instance;
+  }
+
+  #residencyHooks(
+    residency: Residency,
+    self: () => RuntimeInstance,
+  ): Pick<RuntimeInstanceOptions, 'admit' | 'onMeasured' | 'memory'> {
+    return {
+      admit: async (signal) => {
+        const instance = self();
+        await residency.admit(instance, await this.#need(instance, residency, signal), signal);
+      },
+      onMeasured: (bytes) => residency.calibrate(self(), bytes),
+      memory: () => residency.chargeOf(self().id) ?? null,
+    };
+  }
+
+  // The configured figure wins, then what the server reported on an earlier start of the key, then the
+  // backend's estimate; without any, the instance is admitted uncharged (guides/residency.md).
+  async #need(instance: RuntimeInstance, residency: Residency, signal: AbortSignal): Promise<MemoryNeed> {
+    const plan = instance.plan;
+    if (plan.memoryBytes) return { bytes: { ...plan.memoryBytes }, source: 'configured' };
+    const calibrated = residency.calibratedNeed(plan.instanceKey);
+    if (calibrated) return { bytes: calibrated, source: 'calibrated' };
+    if (!instance.backend.estimateMemory) return { bytes: {}, source: 'none' };
+    try {
+      const estimate = await instance.backend.estimateMemory(plan, { signal, logger: this.#o.logger });
+      return estimate ? { bytes: { ...estimate.bytes }, source: 'estimated' } : { bytes: {}, source: 'none' };
+    } catch (error) {
+      // A typed failure (e.g. the model file is missing) is the start's failure; anything else is a backend bug.
+      if (KernelError.isInstance(error)) throw error;
+      this.#o.logger.warn(
+        { err: error, instanceId: instance.id },
+        'estimateMemory threw; admitting uncharged',
+      );
+      return { bytes: {}, source: 'none' };
+    }
   }
 
   #onTerminal(instance: RuntimeInstance): void {

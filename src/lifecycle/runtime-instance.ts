@@ -42,6 +42,12 @@ export interface RuntimeInstanceOptions {
   leaseCount?: () => number;
   /** Called once the instance is `failed` or `stopped`. */
   onTerminal?: (instance: RuntimeInstance) => void;
+  /** Residency's admission, awaited before the first start spawns anything (restarts keep their charge). */
+  admit?: (signal: AbortSignal) => Promise<void>;
+  /** What the server reported allocating, per device, summed over the attempt that became ready. */
+  onMeasured?: (bytes: Record<string, number>) => void;
+  /** The memory this instance is charged, shown in snapshots. */
+  memory?: () => RuntimeSnapshot['memory'];
   /** Random source for backoff jitter. @default Math.random */
   random?: () => number;
 }
@@ -90,6 +96,7 @@ export class RuntimeInstance {
   #degradedAt: number | null = null;
   #lastError: KernelError | null = null;
   #timings: Record<string, number> = {};
+  #reported: Record<string, number> = {};
   #startTask: Promise<void> | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
   #monitor: HealthMonitor | undefined;
@@ -208,6 +215,7 @@ export class RuntimeInstance {
       stoppedAt: this.#stoppedAt,
       lastError: this.#lastError ? { code: this.#lastError.code, message: this.#lastError.message } : null,
       timings: { ...this.#timings },
+      memory: this.#o.memory?.() ?? null,
       metadata: { ...this.spec.metadata },
     };
   }
@@ -291,6 +299,9 @@ export class RuntimeInstance {
           ...(plan.port === undefined ? {} : { port: plan.port }),
         }),
       onProgress: (report) => this.#emit('instance.progress', report),
+      onMemoryReport: (report) => {
+        this.#reported[report.device] = (this.#reported[report.device] ?? 0) + report.bytes;
+      },
       onProbeFailed: (detail) => this.#emit('probe.failed', { probe: 'readiness', detail }),
     };
   }
@@ -323,9 +334,12 @@ export class RuntimeInstance {
 
   async #runStart(isRestart: boolean, readyTimeoutMs?: number, queuedAt?: number): Promise<void> {
     const signal = this.#startAbort.signal;
-    const began = this.#o.now();
-    this.#startedAt = began;
+    this.#startedAt = this.#o.now();
     try {
+      if (!isRestart && this.#o.admit) await this.#o.admit(signal);
+      // The wait for memory counts as queueing, not as loading.
+      const began = this.#o.now();
+      this.#startedAt = began;
       const plan = isRestart ? await this.#replan(signal) : this.#plan;
       const started = await startWithPortRetries(this.#attemptEnv(), plan, {
         signal,
@@ -333,6 +347,7 @@ export class RuntimeInstance {
         replan: (s) => this.#replan(s),
         onAttempt: (attemptPlan) => {
           this.#attempt += 1;
+          this.#reported = {};
           this.#emit('instance.starting', {
             attempt: this.#attempt,
             ...(attemptPlan.port === undefined ? {} : { port: attemptPlan.port }),
@@ -370,6 +385,7 @@ export class RuntimeInstance {
     this.#readyAt = now;
     const queuedMs = queuedAt === undefined ? 0 : Math.max(0, began - queuedAt);
     this.#timings = { readyMs: now - began, queuedMs, ...(spawnMs === null ? {} : { spawnMs }) };
+    if (Object.keys(this.#reported).length > 0) this.#o.onMeasured?.({ ...this.#reported });
     const pid = this.#proc?.pid;
     const port = this.#plan.port;
     this.#emit('instance.ready', {

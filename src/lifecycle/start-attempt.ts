@@ -47,6 +47,8 @@ export interface StartAttemptEnv {
   discard(proc: ManagedProcess): Promise<void>;
   onSpawned(proc: ManagedProcess, plan: StartupPlan, spawnMs: number): void;
   onProgress(report: ProgressReport): void;
+  /** The server reported allocating a buffer (summed per device by the instance). */
+  onMemoryReport(report: { device: string; bytes: number }): void;
   onProbeFailed(detail: string): void;
 }
 
@@ -106,6 +108,7 @@ export async function runStartAttempt(
         const verdict = askBackend(env, { type: stream, line }, env.target(plan, proc?.pid));
         if (!verdict) return;
         if (verdict.progress) env.onProgress(verdict.progress);
+        if (verdict.memoryReport) env.onMemoryReport(verdict.memoryReport);
         if (verdict.addressInUse) bindRace.abort();
         if (verdict.ready) for (const hint of readyHints) hint();
       },

@@ -1,4 +1,8 @@
 import type { ProgressReport } from '../backend/backend.js';
+import type { MemoryHolder } from '../errors/error-catalog.js';
+
+/** Where an instance's memory figure came from. */
+export type MemorySource = 'configured' | 'calibrated' | 'estimated' | 'none';
 
 /** Fields on every instance event. */
 export interface InstanceEventBase {
@@ -19,7 +23,7 @@ export interface LeaseEventBase {
 }
 
 /** Why an instance stopped. */
-export type StopReason = 'requested' | 'idle' | 'close' | 'failed' | 'aborted';
+export type StopReason = 'requested' | 'idle' | 'close' | 'failed' | 'aborted' | 'evicted';
 
 /** Every telemetry event the kernel emits, by name (guides/telemetry.md). Durations are in ms. */
 export interface KernelEventMap {
@@ -49,6 +53,39 @@ export interface KernelEventMap {
   'lease.released': LeaseEventBase & { heldMs: number };
   'lease.expired': LeaseEventBase & { heldMs: number };
   'lease.revoked': LeaseEventBase & { heldMs: number; reason: string };
+  /** The start was admitted: `bytes` charged per device (`source`: how the need was known), after `waitedMs`. */
+  'residency.admitted': InstanceEventBase & {
+    bytes: Record<string, number>;
+    source: MemorySource;
+    waitedMs: number;
+    evicted: string[];
+  };
+  /** The start waits for memory: its place in the queue and the instances holding what it needs. */
+  'residency.queued': InstanceEventBase & {
+    bytes: Record<string, number>;
+    position: number;
+    blocking: MemoryHolder[];
+  };
+  /** This idle instance is stopped to make room for `forInstanceId`. */
+  'residency.evicting': InstanceEventBase & {
+    reason: 'memory';
+    bytes: Record<string, number>;
+    forInstanceId: string;
+    forBackend: string;
+    idleMs: number;
+  };
+  /** The start was refused: `never` when it exceeds the whole budget, else its queue deadline passed. */
+  'residency.refused': InstanceEventBase & {
+    bytes: Record<string, number>;
+    never: boolean;
+    waitedMs: number;
+    message: string;
+  };
+  /** The server reported what it allocated; kept as the key's need for the next start. */
+  'residency.calibrated': InstanceEventBase & {
+    bytes: Record<string, number>;
+    estimated: Record<string, number>;
+  };
   'probe.failed': InstanceEventBase & { probe: 'readiness' | 'health' | 'functional'; detail: string };
 }
 export type KernelEventName = keyof KernelEventMap;

@@ -1,58 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
+import {
+  GGML_TYPE,
+  GGUF_VALUE_TYPES,
+  type GgufItemType,
+  type GgufScalar,
+  type GgufValue,
+  ggmlTensorBytes,
+} from '../gguf/gguf-types.js';
 
-/** GGUF metadata value type names, in the order of their on-disk codes (0–12). */
-// biome-ignore format: one row reads better than thirteen
-export const GGUF_VALUE_TYPES = [
-  'uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'float32', 'bool', 'string', 'array', 'uint64', 'int64', 'float64',
-] as const;
-
-/** A GGUF metadata value type name. */
-export type GgufValueType = (typeof GGUF_VALUE_TYPES)[number];
-/** Element type of a GGUF array (nested arrays are not supported). */
-export type GgufItemType = Exclude<GgufValueType, 'array'>;
-/** A JS value stored in a GGUF scalar: `bigint` for 64-bit integers. */
-export type GgufScalar = number | bigint | boolean | string;
-/** A typed GGUF metadata value; the type is kept so a value round-trips byte for byte. */
-export type GgufValue =
-  | { type: Exclude<GgufItemType, 'uint64' | 'int64' | 'bool' | 'string'>; value: number }
-  | { type: 'uint64' | 'int64'; value: bigint }
-  | { type: 'bool'; value: boolean }
-  | { type: 'string'; value: string }
-  | { type: 'array'; itemType: GgufItemType; value: GgufScalar[] };
-
-/** ggml tensor type codes this module understands. */
-export const GGML_TYPE = { F32: 0, F16: 1 } as const;
-
-/** A tensor to write: f32 data, dims in GGUF order (ne[0], the fastest-varying, first). */
-export interface GgufTensor {
-  name: string;
-  dims: number[];
-  data: Float32Array;
-}
-
-/** Tensor info as stored in a GGUF header. */
-export interface GgufTensorInfo {
-  name: string;
-  /** ne[0] first. */
-  dims: number[];
-  /** ggml type code, e.g. {@link GGML_TYPE}.F32. */
-  ggmlType: number;
-  /** Byte offset relative to the start of the data section. */
-  offset: number;
-}
-
-/** A parsed GGUF file (header only; tensor data stays in the buffer). */
-export interface GgufFile {
-  version: number;
-  /** Metadata in file order. */
-  metadata: Map<string, GgufValue>;
-  tensors: GgufTensorInfo[];
-  /** Data alignment in bytes (`general.alignment`). @default 32 */
-  alignment: number;
-  /** Absolute byte offset of the data section. */
-  dataOffset: number;
-}
+/**
+ * A tensor to write, dims in GGUF order (ne[0], the fastest-varying, first): f32 `data`, or all-zero bytes of
+ * any ggml type in `zeros` (a valid tensor of every type, e.g. Q8_0: zero scale and zero quants), for shapes
+ * whose memory matters and whose values do not.
+ */
+export type GgufTensor =
+  | { name: string; dims: number[]; data: Float32Array }
+  | { name: string; dims: number[]; zeros: number };
 
 const MAGIC = 0x46554747; // "GGUF" little-endian
 const align = (n: number, a: number) => Math.ceil(n / a) * a;
@@ -131,25 +95,30 @@ export function encodeGguf(metadata: Map<string, GgufValue>, tensors: readonly G
     w.value(value);
   }
   let offset = 0;
-  for (const t of tensors) {
+  const sizes = tensors.map((t) => {
     const elements = t.dims.reduce((a, b) => a * b, 1);
-    if (elements !== t.data.length) throw new RangeError(`${t.name}: dims ${t.dims} need ${elements} values`);
+    if ('data' in t && elements !== t.data.length)
+      throw new RangeError(`${t.name}: dims ${t.dims} need ${elements} values`);
+    const type = 'data' in t ? GGML_TYPE.F32 : t.zeros;
+    const bytes = ggmlTensorBytes(type, elements);
+    if (bytes === undefined) throw new RangeError(`${t.name}: unknown ggml type ${type}`);
     w.scalar('string', t.name);
     w.scalar('uint32', t.dims.length);
     for (const d of t.dims) w.scalar('uint64', BigInt(d));
-    w.scalar('uint32', GGML_TYPE.F32);
+    w.scalar('uint32', type);
     w.scalar('uint64', BigInt(offset));
-    offset = align(offset + t.data.byteLength, alignment);
-  }
+    offset = align(offset + bytes, alignment);
+    return bytes;
+  });
   w.pad(alignment);
   const header = w.bytes();
   const out = Buffer.alloc(header.length + offset);
   header.copy(out);
   let at = header.length;
-  for (const t of tensors) {
-    Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(out, at);
-    at += align(t.data.byteLength, alignment);
-  }
+  tensors.forEach((t, i) => {
+    if ('data' in t) Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(out, at);
+    at += align(sizes[i]!, alignment);
+  });
   return out;
 }
 

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readGguf } from './gguf-reader.js';
-import { type GgufTensor, type GgufValue, writeGguf } from './gguf-writer.js';
+import type { GgufValue } from '../gguf/gguf-types.js';
+import { readGgufHeader as readGguf } from '../gguf/read-gguf-header.js';
+import { type GgufTensor, writeGguf } from './gguf-writer.js';
 
 /** Hyper-parameters of the tiny test model (llama architecture, context 512, embedding 64, 2 blocks, 4 heads). */
 export const TINY_LLAMA = {

@@ -3,7 +3,7 @@
 // failure; stale links and requests without the cookie or the CSRF token are refused. Writes the README's
 // screenshot to guides/images/dashboard.png.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -12,7 +12,6 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHIC_BIN, startShicDaemon, stopShicDaemons } from '../cli/shic-process.js';
 import { realLlamaServer } from '../support/llama-fixture.js';
-import { waitUntil } from '../support/wait-until.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(import.meta.dirname, '../../guides/images/dashboard.png');

@@ -3,8 +3,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseGguf, readGguf } from '../../src/testing/gguf-reader.js';
-import { encodeGguf, GGML_TYPE, type GgufValue, writeGguf } from '../../src/testing/gguf-writer.js';
+import { GGML_TYPE, type GgufValue } from '../../src/gguf/gguf-types.js';
+import { parseGguf } from '../../src/gguf/parse-gguf.js';
+import { readGgufHeader as readGguf } from '../../src/gguf/read-gguf-header.js';
+import { encodeGguf, writeGguf } from '../../src/testing/gguf-writer.js';
 import { TINY_LLAMA, writeTinyLlamaModel } from '../../src/testing/tiny-llama-model.js';
 
 const sample = new Map<string, GgufValue>([

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import {
   GGUF_VALUE_TYPES,
   type GgufFile,
@@ -7,13 +6,19 @@ import {
   type GgufTensorInfo,
   type GgufValue,
   type GgufValueType,
-} from './gguf-writer.js';
+} from './gguf-types.js';
+
+/** The buffer ended inside the header: read more of the file and parse again. */
+export class GgufTruncatedError extends RangeError {
+  override readonly name = 'GgufTruncatedError';
+}
 
 class ByteReader {
   offset = 0;
   constructor(private readonly buf: Buffer) {}
   private take(n: number): number {
-    if (this.offset + n > this.buf.length) throw new RangeError(`GGUF truncated at byte ${this.offset}`);
+    if (this.offset + n > this.buf.length)
+      throw new GgufTruncatedError(`GGUF truncated at byte ${this.offset}`);
     const at = this.offset;
     this.offset += n;
     return at;
@@ -76,7 +81,8 @@ class ByteReader {
 
 /**
  * Parses the header of a GGUF v2/v3 file: metadata (types preserved), tensor infos and the data offset.
- * @throws {RangeError} when the magic, version or a type code is invalid, or the buffer is truncated.
+ * @throws {GgufTruncatedError} when the buffer ends inside the header.
+ * @throws {RangeError} when the magic, version or a type code is invalid.
  */
 export function parseGguf(buffer: Buffer): GgufFile {
   const r = new ByteReader(buffer);
@@ -102,9 +108,4 @@ export function parseGguf(buffer: Buffer): GgufFile {
   const alignmentValue = metadata.get('general.alignment');
   const alignment = alignmentValue?.type === 'uint32' ? alignmentValue.value : 32;
   return { version, metadata, tensors, alignment, dataOffset: Math.ceil(r.offset / alignment) * alignment };
-}
-
-/** Reads and parses the GGUF header of the file at `path`; see {@link parseGguf}. */
-export async function readGguf(path: string): Promise<GgufFile> {
-  return parseGguf(await readFile(path));
 }
