@@ -4,6 +4,7 @@ export type {
   Backend,
   HealthResult,
   InstanceTarget,
+  MemoryEstimate,
   PlanContext,
   ProbeContext,
   ProcessEvent,
@@ -134,12 +135,14 @@ export {
   IncompatibleError,
   InstanceNotFoundError,
   InstanceStoppedError,
+  InsufficientMemoryError,
   InvalidBootSpecError,
   InvalidConfigError,
   InvalidModelError,
   InvalidStartupPlanError,
   KernelClosedError,
   LeaseNotFoundError,
+  type MemoryHolder,
   ModelNotFoundError,
   PlatformUnsupportedError,
   PortUnavailableError,
@@ -181,13 +184,23 @@ export {
   type ModelsFolderDefaults,
   scanModelsFolder,
 } from './gateway/scan-models-folder.js';
+export {
+  GGML_TYPE,
+  GGML_TYPE_LAYOUT,
+  type GgufFile,
+  type GgufTensorInfo,
+  type GgufValue,
+  ggmlTensorBytes,
+} from './gguf/gguf-types.js';
+export { parseGguf } from './gguf/parse-gguf.js';
+export { readGgufHeader } from './gguf/read-gguf-header.js';
 export { authHeaders } from './http/auth-headers.js';
 export { clientHost } from './http/client-host.js';
 export { errorCode, isConnectionRefused } from './http/error-code.js';
 export { type HttpProbeOptions, type HttpProbeResponse, httpProbe } from './http/http-probe.js';
 export { createKernel } from './kernel/create-kernel.js';
 export { Kernel } from './kernel/kernel.js';
-export { defaultStateDir, type KernelOptions } from './kernel/kernel-options.js';
+export { defaultStateDir, type KernelOptions, type ResidencyOptionsInput } from './kernel/kernel-options.js';
 export type { EnsureInstanceOptions } from './lifecycle/instance-manager.js';
 export {
   STARTUP_PLAN_CHECKS,
@@ -197,6 +210,14 @@ export {
 export { type LogEntry, LogRing, type LogRingOptions } from './process/log-ring.js';
 export { type ResolvedCommand, resolveCommand } from './process/resolve-command.js';
 export type { ExitInfo, ManagedProcess, SpawnOptions } from './process/spawn-process.js';
+export {
+  type DeviceBudget,
+  detectMemoryBudget,
+  type MemoryBudget,
+  type MemoryBudgetOptions,
+} from './residency/memory-budget.js';
+export { type NvidiaGpu, parseNvidiaSmiCsv, queryNvidiaGpus } from './residency/nvidia-smi.js';
+export type { DeviceUsage, MemoryNeed, ResidencySnapshot } from './residency/residency.js';
 export { exposeSecret, Secret } from './secret/secret.js';
 export { EventBus, type EventOf } from './telemetry/event-bus.js';
 export type {

@@ -7,6 +7,19 @@ import { findLlamaServer } from './find-llama-server.js';
 const secretSchema = z.custom<SecretType<string>>((v) => Secret.isInstance(v), 'must be a string or Secret');
 const ms = z.number().int().positive().max(2_147_483_647);
 const count = z.number().int().positive().max(1_000_000);
+/** The KV cache types llama-server accepts for `--cache-type-k/-v`. */
+export const KV_CACHE_TYPES = [
+  'f32',
+  'f16',
+  'bf16',
+  'q8_0',
+  'q4_0',
+  'q4_1',
+  'iq4_nl',
+  'q5_0',
+  'q5_1',
+] as const;
+const kvCacheType = z.enum(KV_CACHE_TYPES);
 
 /** The llama-cpp boot spec as a caller writes it (`targetPreference.bootSpec`, over the backend defaults). */
 export const llamaCppBootSpecSchema = z.strictObject({
@@ -28,6 +41,15 @@ export const llamaCppBootSpecSchema = z.strictObject({
   parallel: count.optional(),
   /** Layers offloaded to the GPU (`--n-gpu-layers`); 0 = CPU only. */
   nGpuLayers: z.number().int().nonnegative().max(100_000).optional(),
+  /** KV cache type of keys (`--cache-type-k`), e.g. `q8_0` to halve the cache. @default llama-server's own (f16) */
+  cacheTypeK: kvCacheType.optional(),
+  /** KV cache type of values (`--cache-type-v`); quantized types need flash attention (llama-server's default `auto` on CPU). @default f16 */
+  cacheTypeV: kvCacheType.optional(),
+  /**
+   * Have llama-server log what it allocates (`--log-verbosity 4`), so the kernel can charge the measured memory
+   * and remember it for the next start (guides/residency.md). @default true
+   */
+  reportMemory: z.boolean().optional(),
   /** Serve `/v1/embeddings` (`--embeddings`). @default false */
   embeddings: z.boolean().optional(),
   /**
@@ -74,6 +96,9 @@ export interface LlamaCppBootSpec {
   threads?: number;
   parallel?: number;
   nGpuLayers?: number;
+  cacheTypeK?: (typeof KV_CACHE_TYPES)[number];
+  cacheTypeV?: (typeof KV_CACHE_TYPES)[number];
+  reportMemory: boolean;
   embeddings: boolean;
   /** The key, always a Secret. */
   apiKey?: SecretType<string>;
@@ -189,6 +214,9 @@ export function normalizeLlamaCppBootSpec(
     ...(s.threads === undefined ? {} : { threads: s.threads }),
     ...(s.parallel === undefined ? {} : { parallel: s.parallel }),
     ...(s.nGpuLayers === undefined ? {} : { nGpuLayers: s.nGpuLayers }),
+    ...(s.cacheTypeK === undefined ? {} : { cacheTypeK: s.cacheTypeK }),
+    ...(s.cacheTypeV === undefined ? {} : { cacheTypeV: s.cacheTypeV }),
+    reportMemory: s.reportMemory ?? true,
     embeddings: s.embeddings ?? false,
     ...(apiKey === undefined
       ? {}

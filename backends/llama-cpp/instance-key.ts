@@ -30,6 +30,8 @@ export function llamaCppKeyMaterial(spec: LlamaCppBootSpec): Record<string, unkn
     threads: spec.threads,
     parallel: spec.parallel,
     nGpuLayers: spec.nGpuLayers,
+    cacheTypeK: spec.cacheTypeK,
+    cacheTypeV: spec.cacheTypeV,
     embeddings: spec.embeddings,
     apiPrefix: spec.apiPrefix,
     timeout: spec.timeout,

@@ -1,4 +1,5 @@
 import type { ProcessEvent, ProcessEventVerdict } from 'self-hosted-inference-core';
+import { isRepackBuffer, parseLlamaBufferReport } from './parse-llama-memory-report.js';
 
 /** Lines meaning the server could not bind its port (lost the race for it). */
 const ADDRESS_IN_USE = /couldn't bind HTTP server socket|address already in use|EADDRINUSE/i;
@@ -26,13 +27,24 @@ const PROGRESS: { pattern: RegExp; message: (m: RegExpExecArray) => string; perc
 ];
 
 /**
- * Reads one line of llama-server output: a bind failure → `addressInUse`; a load milestone → `progress`; "model
- * loaded" / "listening on" → a `ready` hint (the kernel confirms it with a probe). Other lines → `undefined`.
+ * Reads one line of llama-server output: a bind failure → `addressInUse`; a buffer allocation (`-lv 4`) →
+ * `memoryReport`; a load milestone → `progress`; "model loaded" / "listening on" → a `ready` hint (the kernel
+ * confirms it with a probe). Other lines → `undefined`.
+ * @param args the server's arguments: with `--no-mmap`, repacked weight buffers add to the model's memory.
  */
-export function interpretLlamaServerOutput(event: ProcessEvent): ProcessEventVerdict | undefined {
+export function interpretLlamaServerOutput(
+  event: ProcessEvent,
+  args?: readonly string[],
+): ProcessEventVerdict | undefined {
   if (event.type === 'exit') return undefined;
   const { line } = event;
   if (ADDRESS_IN_USE.test(line)) return { addressInUse: true };
+  const buffer = parseLlamaBufferReport(line);
+  if (buffer) {
+    // A repacked copy of memory-mapped weights takes the place of the mapping's pages (see isRepackBuffer).
+    const overlaps = buffer.kind === 'model' && isRepackBuffer(buffer.buffer) && !args?.includes('--no-mmap');
+    return { memoryReport: { device: buffer.device, bytes: overlaps ? 0 : buffer.bytes, kind: buffer.kind } };
+  }
   const ready = READY.exec(line);
   if (ready) {
     const message = ready[0].includes('model loaded') ? 'model loaded' : 'server listening';

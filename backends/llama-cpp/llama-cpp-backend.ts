@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import {
   type Backend,
   type BackendManifestInput,
   clientHost,
   type InstanceSpec,
   InvalidBootSpecError,
+  type MemoryEstimate,
   type PlanContext,
   type ProbeContext,
+  readGgufHeader,
   Secret,
   type StartupPlan,
   type StartupPlanInput,
@@ -19,6 +22,7 @@ import { checkLlamaCppSpec } from './check-llama-cpp-spec.js';
 import { checkLlamaFunctional } from './check-llama-functional.js';
 import { checkLlamaHealth } from './check-llama-health.js';
 import { checkLlamaServerBinary } from './check-llama-server-binary.js';
+import { estimateLlamaMemory, memoryArgsOf } from './estimate-llama-memory.js';
 import { llamaCppInstanceKey } from './instance-key.js';
 import { interpretLlamaServerOutput } from './interpret-llama-server-output.js';
 import type { LlamaCppBackendState } from './llama-server-target.js';
@@ -206,9 +210,23 @@ export function createLlamaCppBackend(options: LlamaCppBackendOptions = {}): Bac
     checkSpec: (spec: InstanceSpec) =>
       checkLlamaCppSpec(spec, (s) => bootSpecOf(s, options, embeddingsClaim), options.versionTimeoutMs),
 
+    async estimateMemory(plan: StartupPlan): Promise<MemoryEstimate> {
+      const state = plan.backendState as unknown as LlamaCppBackendState;
+      const args = memoryArgsOf(plan.transport?.args ?? []);
+      const model = args.model ?? state.modelPath;
+      await checkGgufModel(model);
+      const mmprojBytes =
+        args.mmproj === undefined ? 0 : (await stat(args.mmproj).catch(() => undefined))?.size;
+      const { bytes, detail } = estimateLlamaMemory(await readGgufHeader(model), {
+        ...args,
+        ...(mmprojBytes ? { mmprojBytes } : {}),
+      });
+      return { bytes, detail };
+    },
+
     probeReadiness: probeLlamaReadiness,
     checkHealth: checkLlamaHealth,
     checkFunctional: checkLlamaFunctional,
-    onProcessEvent: (event) => interpretLlamaServerOutput(event),
+    onProcessEvent: (event, target) => interpretLlamaServerOutput(event, target.plan.transport?.args),
   };
 }

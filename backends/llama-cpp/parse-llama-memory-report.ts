@@ -25,6 +25,15 @@ export function bufferDevice(buffer: string): string {
 }
 
 /**
+ * CPU buffers holding repacked copies of weights (AMX tiles, AArch64/KleidiAI layouts). With the model
+ * memory-mapped (llama-server's default) they replace pages of the mapping rather than add to it: the mapped
+ * pages they were copied from are clean page cache the system reclaims.
+ */
+export function isRepackBuffer(buffer: string): boolean {
+  return /^(AMX|CPU_REPACK|CPU_AARCH64|CPU_KLEIDIAI|CPU_EXTRA)/i.test(buffer);
+}
+
+/**
  * Reads one llama-server log line for a buffer allocation (printed at `-lv 4`); other lines → `undefined`.
  * The figures are rounded to 0.01 MiB by llama-server.
  */

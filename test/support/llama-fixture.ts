@@ -11,6 +11,8 @@ export interface RealLlamaServer {
   modelPath: string;
   /** The tiny model with a 32768-token training context: generations long enough to cancel mid-way. */
   longModelPath: string;
+  /** llama.cpp's vocab-only GGUF (tokenizer for generated models of any shape). */
+  vocabPath: string;
 }
 
 let pending: Promise<RealLlamaServer> | undefined;
@@ -41,7 +43,7 @@ export function realLlamaServer(
     const vocabPath = await vocabModelPath({ onProgress });
     const modelPath = await ensureTinyLlamaModel({ vocabPath });
     const longModelPath = await ensureTinyLlamaModel({ vocabPath, contextLength: 32_768 });
-    return { binaryPath, modelPath, longModelPath };
+    return { binaryPath, modelPath, longModelPath, vocabPath };
   })();
   pending.catch(() => {
     pending = undefined;

@@ -29,6 +29,7 @@ describe('normalizeLlamaCppBootSpec', () => {
       model: '/models/tiny-llama.Q4_K_M.gguf',
       alias: 'tiny-llama.Q4_K_M',
       host: '127.0.0.1',
+      reportMemory: true,
       embeddings: false,
       extraArgs: [],
       env: {},

@@ -7,7 +7,7 @@ import {
 } from '../../../backends/llama-cpp/index.js';
 
 describe('buildLlamaServerArgs', () => {
-  it('passes only model, alias, host and port for a minimal spec', () => {
+  it('passes only model, alias, host, port and the memory-report verbosity for a minimal spec', () => {
     const spec = normalizeLlamaCppBootSpec({ model: '/m/tiny.gguf' });
     expect(buildLlamaServerArgs(spec, 8081)).toEqual([
       '--model',
@@ -18,7 +18,14 @@ describe('buildLlamaServerArgs', () => {
       '127.0.0.1',
       '--port',
       '8081',
+      '--log-verbosity',
+      '4',
     ]);
+  });
+
+  it('leaves llama-server at its own verbosity when reportMemory is false', () => {
+    const spec = normalizeLlamaCppBootSpec({ model: '/m/tiny.gguf', reportMemory: false });
+    expect(buildLlamaServerArgs(spec, 1)).not.toContain('--log-verbosity');
   });
 
   it('adds every optional flag in order, then the extra args', () => {
@@ -31,6 +38,8 @@ describe('buildLlamaServerArgs', () => {
       threads: 2,
       parallel: 4,
       nGpuLayers: 0,
+      cacheTypeK: 'q8_0',
+      cacheTypeV: 'q4_0',
       embeddings: true,
       apiKey: 'sk-secret',
       apiPrefix: '/llm',
@@ -54,11 +63,17 @@ describe('buildLlamaServerArgs', () => {
       '4',
       '--n-gpu-layers',
       '0',
+      '--cache-type-k',
+      'q8_0',
+      '--cache-type-v',
+      'q4_0',
       '--embeddings',
       '--api-prefix',
       '/llm',
       '--timeout',
       '30',
+      '--log-verbosity',
+      '4',
       '--flash-attn',
       'on',
       '--no-webui',
@@ -80,6 +95,8 @@ describe('buildLlamaServerArgs', () => {
       '512',
       '--n-gpu-layers',
       '99',
+      '--log-verbosity',
+      '4',
     ]);
   });
 
@@ -94,6 +111,8 @@ describe('buildLlamaServerArgs', () => {
       '127.0.0.1',
       '--port',
       '1',
+      '--log-verbosity',
+      '4',
       '-v',
     ]);
   });

@@ -76,6 +76,8 @@ describe('createLlamaCppBackend', () => {
       String(plan.port),
       '--ctx-size',
       '512',
+      '--log-verbosity',
+      '4',
     ]);
     expect(plan).toMatchObject({
       startupKind: 'spawned',
