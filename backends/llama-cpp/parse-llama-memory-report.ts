@@ -16,10 +16,10 @@ const MIB = 1024 * 1024;
 
 /**
  * The device a ggml buffer lives on: numbered accelerator buffers (`CUDA0`, `ROCm1`, `Vulkan0`, `Metal`…) are
- * `gpu<N>`; CPU buffers and pinned host buffers (`CUDA_Host`) are system memory.
+ * `gpu<N>`; CPU buffers, repacked-weight buffers (`AMX`…) and pinned host buffers (`CUDA_Host`) are system memory.
  */
 export function bufferDevice(buffer: string): string {
-  if (/^CPU/i.test(buffer) || /_Host$/i.test(buffer)) return 'system';
+  if (/^CPU/i.test(buffer) || /_Host$/i.test(buffer) || isRepackBuffer(buffer)) return 'system';
   const numbered = /(\d+)$/.exec(buffer);
   return `gpu${numbered ? numbered[1] : '0'}`;
 }

@@ -81,6 +81,8 @@ interface Resident {
   bytes: Record<string, number>;
   source: MemorySource;
   lastUsedAt: number;
+  /** Order of last use: a clock tick can hold several uses, and LRU must still tell them apart. */
+  usedSeq: number;
   evicting: boolean;
 }
 
@@ -122,6 +124,7 @@ export class Residency {
   #budget: MemoryBudget;
   #pumping = false;
   #again = false;
+  #useSeq = 0;
   #closed = false;
 
   constructor(options: ResidencyOptions) {
@@ -203,7 +206,10 @@ export class Residency {
   /** The instance was used (leased or released): it becomes the most recently used. */
   touch(instanceId: string): void {
     const resident = this.#residents.get(instanceId);
-    if (resident) resident.lastUsedAt = this.#o.now();
+    if (resident) {
+      resident.lastUsedAt = this.#o.now();
+      resident.usedSeq = ++this.#useSeq;
+    }
   }
 
   /** Something that held memory may be evictable now (a lease ended, a claim went away): retry the queue. */
@@ -325,7 +331,7 @@ export class Residency {
   #chooseVictims(deficits: Map<string, number>): Resident[] | null {
     const candidates = [...this.#residents.values()]
       .filter((r) => this.#holdOf(r) === undefined)
-      .sort((a, b) => a.instance.plan.priority - b.instance.plan.priority || a.lastUsedAt - b.lastUsedAt);
+      .sort((a, b) => a.instance.plan.priority - b.instance.plan.priority || a.usedSeq - b.usedSeq);
     const left = new Map(deficits);
     const victims: Resident[] = [];
     for (const candidate of candidates) {
@@ -392,6 +398,7 @@ export class Residency {
       bytes: { ...waiter.need.bytes },
       source: waiter.need.source,
       lastUsedAt: now,
+      usedSeq: ++this.#useSeq,
       evicting: false,
     });
     this.#emit('residency.admitted', waiter.instance, {
