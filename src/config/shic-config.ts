@@ -3,6 +3,7 @@ import { consumerManifestSchema } from '../contracts/consumer-manifest.js';
 import { planPolicySchema } from '../contracts/plan-policy.js';
 import { metadataSchema, startupKindSchema } from '../contracts/vocabulary.js';
 import { Secret } from '../secret/secret.js';
+import { deviceSizesSchema, sizeOrDeviceSizesSchema } from './byte-size.js';
 
 /** Lease policy of a deployment. */
 export const deploymentLeaseSchema = z.strictObject({
@@ -95,6 +96,25 @@ export const deploymentSchema = z.strictObject({
   restartPolicy: planPolicySchema.shape.restartPolicy.describe(
     "Restart after a crash (`mode: on_failure`) with exponential backoff, or fail at once (`mode: never`); absent fields keep the backend's values (kernel defaults: on_failure, 5 restarts per 60000 ms, backoff 250 ms ×2 up to 10000 ms, jitter 0.2)",
   ),
+  /** Never evicted to make room for another model (guides/residency.md). @default false */
+  pin: z.boolean().optional().describe('Never evicted to make room for another model; default false'),
+  /** Eviction order among idle instances: lower priorities go first, then least recently used. @default 0 */
+  priority: z
+    .number()
+    .int()
+    .min(-1000)
+    .max(1000)
+    .optional()
+    .describe('Eviction order among idle instances: lower goes first, then least recently used; default 0'),
+  /**
+   * Memory the deployment needs, replacing the backend's estimate: one size (system memory) or sizes per device.
+   * Backends without an estimate (mlx, most third-party ones) are charged this, or nothing when it is absent.
+   */
+  memory: sizeOrDeviceSizesSchema
+    .optional()
+    .describe(
+      "Memory the deployment needs, replacing the backend's estimate: one size (system memory) or sizes per device (`system`, `gpu0`…)",
+    ),
   /** `eager` starts at `shic up`; `on-demand` starts at the first ensure. @default 'eager' */
   start: z
     .enum(['eager', 'on-demand'])
@@ -135,6 +155,38 @@ export const deploymentSchema = z.strictObject({
     .describe('Gateway deadlines for this deployment; absent fields keep `gateway.timeouts`'),
 });
 export type Deployment = z.output<typeof deploymentSchema>;
+
+/** What may run at once, decided from memory (guides/residency.md). */
+export const resourcesConfigSchema = z.strictObject({
+  /** Admit, evict and queue by memory; `false` starts whatever is asked. @default true */
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe('Admit, evict and queue by memory; `false` starts whatever is asked; default true'),
+  /** Budgets per device (`system`, `gpu0`…); devices not named are detected (MemAvailable and the cgroup limit; nvidia-smi). */
+  devices: deviceSizesSchema
+    .default({})
+    .describe(
+      'Budgets per device (`system`, `gpu0`…); devices not named are detected (MemAvailable and the cgroup limit; nvidia-smi)',
+    ),
+  /** Headroom never handed out: one size for every device, or sizes per device. @default 0 */
+  reserve: sizeOrDeviceSizesSchema
+    .default(0)
+    .describe('Headroom never handed out: one size for every device, or sizes per device; default 0'),
+  /** Detect the devices not named in `devices`. @default true */
+  detect: z.boolean().default(true).describe('Detect the devices not named in `devices`; default true'),
+  /** How long a start may wait for memory held by leased or loading models, in ms. @default 120000 */
+  queueTimeoutMs: timeoutMs
+    .default(120_000)
+    .describe('How long a start may wait for memory held by leased or loading models, in ms; default 120000'),
+  /** After an eviction, how long to wait for a GPU's free memory to come back (nvidia-smi), in ms. @default 30000 */
+  recoveryTimeoutMs: timeoutMs
+    .default(30_000)
+    .describe(
+      "After an eviction, how long to wait for a GPU's free memory to come back (nvidia-smi), in ms; default 30000",
+    ),
+});
+export type ResourcesConfig = z.output<typeof resourcesConfigSchema>;
 
 /** Where the control API listens. */
 export const controlConfigSchema = z.strictObject({
@@ -344,6 +396,10 @@ export const shicConfigSchema = z
     control: controlConfigSchema
       .default({ host: '127.0.0.1', port: 0, bodyLimitBytes: 1024 * 1024 })
       .describe('Where the control API listens'),
+    /** Memory budgets, reserve and queue deadline of residency. */
+    resources: resourcesConfigSchema
+      .default(resourcesConfigSchema.parse({}))
+      .describe('Memory budgets, reserve and queue deadline (guides/residency.md)'),
     /** The OpenAI-compatible gateway `shic up` serves. */
     gateway: gatewayConfigSchema
       .default(gatewayConfigSchema.parse({}))

@@ -4,7 +4,7 @@ import type { Backend } from '../backend/backend.js';
 import { checkDeployments } from '../config/check-deployments.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { resolveBackends } from '../config/resolve-backends.js';
-import { deploymentSchema, type GatewayConfig } from '../config/shic-config.js';
+import { deploymentSchema, type GatewayConfig, type ResourcesConfig } from '../config/shic-config.js';
 import type { RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
 import { InvalidConfigError } from '../errors/error-catalog.js';
 import { errorMessage } from '../errors/error-message.js';
@@ -13,6 +13,7 @@ import { type GatewayServer, startGatewayServer } from '../gateway/gateway-serve
 import { RequestLog } from '../gateway/request-log.js';
 import { scanModelsFolder } from '../gateway/scan-models-folder.js';
 import { createKernel } from '../kernel/create-kernel.js';
+import type { KernelOptions } from '../kernel/kernel-options.js';
 import type { ControlKernel } from './control-kernel.js';
 import { type ControlServer, isLoopbackHost, startControlServer } from './control-server.js';
 import { DeploymentCatalog } from './deployment-catalog.js';
@@ -39,8 +40,8 @@ export interface DaemonOptions {
   checkSpecs?: boolean;
   /** Replaces fields of the config's `gateway:` section (`shic up --gateway-port`, `--models-dir`, `--no-gateway`). */
   gateway?: { enabled?: boolean; host?: string; port?: number; modelsDir?: string };
-  /** Builds the kernel. @default createKernel({ stateDir, logger, backends }) */
-  createKernel?: (options: { stateDir: string; logger: Logger; backends: Backend[] }) => ControlKernel;
+  /** Builds the kernel. @default createKernel({ stateDir, logger, backends, residency }) */
+  createKernel?: (options: KernelFactoryOptions) => ControlKernel;
 }
 
 /** How an eager deployment's start ended. */
@@ -109,8 +110,29 @@ async function withModelsFolder(
   return { ...loaded, config: { ...loaded.config, deployments: { ...loaded.config.deployments, ...added } } };
 }
 
-function defaultKernel(options: { stateDir: string; logger: Logger; backends: Backend[] }): ControlKernel {
+/** What the daemon hands its kernel factory. */
+export interface KernelFactoryOptions {
+  stateDir: string;
+  logger: Logger;
+  backends: Backend[];
+  /** From shic.yaml `resources` (guides/residency.md). */
+  residency: KernelOptions['residency'];
+}
+
+function defaultKernel(options: KernelFactoryOptions): ControlKernel {
   return createKernel(options);
+}
+
+// shic.yaml's `resources` as the kernel's `residency` option.
+function residencyOf(resources: ResourcesConfig): KernelOptions['residency'] {
+  if (!resources.enabled) return false;
+  return {
+    budgets: resources.devices,
+    reserve: resources.reserve,
+    detect: resources.detect,
+    queueTimeoutMs: resources.queueTimeoutMs,
+    recoveryTimeoutMs: resources.recoveryTimeoutMs,
+  };
 }
 
 /**
@@ -146,7 +168,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
     if (options.checkSpecs !== false) await checkDeployments(loaded, backends, ids);
     const catalog = new DeploymentCatalog(config.deployments, ids);
-    kernel = (options.createKernel ?? defaultKernel)({ stateDir, logger, backends });
+    kernel = (options.createKernel ?? defaultKernel)({
+      stateDir,
+      logger,
+      backends,
+      residency: residencyOf(config.resources),
+    });
     const gateway = gatewayConfig.enabled
       ? createGateway({
           kernel,

@@ -10,6 +10,7 @@ import type { InstanceSpecInput } from '../contracts/instance-spec.js';
 import type { Lease } from '../contracts/lease.js';
 import type { RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
 import type { LogEntry } from '../process/log-ring.js';
+import type { ResidencySnapshot } from '../residency/residency.js';
 import type { KernelEvent } from '../telemetry/kernel-events.js';
 
 /**
@@ -30,6 +31,8 @@ export interface ControlKernel {
   renewLease(leaseRef: string, ttlMs?: number): Lease | Promise<Lease>;
   releaseLease(leaseRef: string): unknown;
   listInstances(): RuntimeSnapshot[];
+  /** Residency's budgets, charges and queue; absent or null without residency. */
+  memory?(): ResidencySnapshot | null;
   /** Live leases of one instance. */
   listLeases(instanceId: string): Lease[];
   lookupInstance(instanceId: string): RuntimeSnapshot | undefined;

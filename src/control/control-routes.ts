@@ -164,10 +164,12 @@ export function registerControlRoutes(router: HttpRouter, ctx: ControlRouteConte
     return { json: { requests: ctx.gateway?.requests.list(query) ?? [] } };
   });
 
-  // Measured memory, not estimated: the machine's (and its cgroup's) and each running server's resident set.
+  // The machine's measured memory (and its cgroup's), residency's budgets, charges and queue, and per running
+  // server both its measured resident set and what residency charges it.
   router.add('GET', '/v1/memory', async () => ({
     json: {
       system: readSystemMemory(),
+      residency: kernel.memory?.() ?? null,
       instances: kernel
         .listInstances()
         .filter((i) => i.pid !== undefined && i.state !== 'stopped')
@@ -176,6 +178,7 @@ export function registerControlRoutes(router: HttpRouter, ctx: ControlRouteConte
           deployment: typeof i.metadata.deployment === 'string' ? i.metadata.deployment : null,
           pid: i.pid,
           residentBytes: readResidentBytes(i.pid!),
+          charged: i.memory,
         })),
     },
   }));

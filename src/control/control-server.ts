@@ -134,6 +134,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
   const metrics = new ControlMetrics(
     () => inFlight.size - streams.size,
     () => streams.size,
+    () => options.kernel.memory?.() ?? null,
   );
   const unsubscribeKernel = options.kernel.on('*', metrics.observe);
   const { gateway } = options;

@@ -24,6 +24,11 @@ function deploymentPolicy(d: Deployment): PlanPolicy | undefined {
     ...(d.idleShutdownMs === undefined ? {} : { idleShutdownMs: d.idleShutdownMs }),
     ...(d.maxLeases === undefined ? {} : { maxLeases: d.maxLeases }),
     ...(d.restartPolicy === undefined ? {} : { restartPolicy: d.restartPolicy }),
+    ...(d.pin === undefined ? {} : { pin: d.pin }),
+    ...(d.priority === undefined ? {} : { priority: d.priority }),
+    ...(d.memory === undefined
+      ? {}
+      : { memoryBytes: typeof d.memory === 'number' ? { system: d.memory } : { ...d.memory } }),
   };
   return Object.keys(policy).length > 0 ? policy : undefined;
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DeviceUsage, ResidencySnapshot } from '../residency/residency.js';
 import type { KernelEvent } from '../telemetry/kernel-events.js';
 
 const STATES = ['starting', 'ready', 'degraded', 'stopping', 'failed'] as const;
@@ -19,13 +20,73 @@ export class ControlMetrics {
   readonly #restarts: Counter;
   readonly #readiness: Histogram;
   readonly #leaseEvents: Counter;
+  readonly #evictions: Counter;
+  readonly #refused: Counter;
 
   /**
    * @param inFlight reads how many control requests are being answered (event streams excluded).
    * @param streams reads how many event and log streams are open.
    */
-  constructor(inFlight: () => number = () => 0, streams: () => number = () => 0) {
+  constructor(
+    inFlight: () => number = () => 0,
+    streams: () => number = () => 0,
+    memory: () => ResidencySnapshot | null = () => null,
+  ) {
     const registers = [this.registry];
+    // Read from residency at scrape time: charges change with calibration, not only with events.
+    const perDevice = (name: string, help: string, pick: (d: DeviceUsage) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['device'],
+        registers,
+        collect() {
+          this.reset();
+          for (const device of memory()?.devices ?? []) this.set({ device: device.device }, pick(device));
+        },
+      });
+    perDevice(
+      'shic_memory_budget_bytes',
+      'Memory residency may hand out per device (after the reserve).',
+      (d) => d.capacityBytes,
+    );
+    perDevice(
+      'shic_memory_charged_bytes',
+      'Memory charged to admitted instances per device.',
+      (d) => d.chargedBytes,
+    );
+    new Gauge({
+      name: 'shic_memory_queue',
+      help: 'Starts waiting for memory.',
+      registers,
+      collect() {
+        this.set(memory()?.queue.length ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'shic_instance_memory_bytes',
+      help: 'Memory charged to each instance per device.',
+      labelNames: ['instance', 'backend', 'device'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of memory()?.residents ?? [])
+          for (const [device, bytes] of Object.entries(r.bytes))
+            this.set({ instance: r.instanceId, backend: r.backend, device }, bytes);
+      },
+    });
+    this.#evictions = new Counter({
+      name: 'shic_evictions_total',
+      help: 'Idle instances stopped to make room for another.',
+      labelNames: ['backend'],
+      registers,
+    });
+    this.#refused = new Counter({
+      name: 'shic_admissions_refused_total',
+      help: 'Starts refused with insufficient_memory (never fits, or queue deadline).',
+      labelNames: ['backend', 'never'],
+      registers,
+    });
     new Gauge({
       name: 'shic_control_streams_open',
       help: 'Open event and log-follow streams (SSE) of the control API.',
@@ -119,6 +180,12 @@ export class ControlMetrics {
         this.#leases.delete(event.leaseRef);
         this.#leaseEvents.inc({ event: event.type.slice('lease.'.length), backend });
         break;
+      case 'residency.evicting':
+        this.#evictions.inc({ backend });
+        return;
+      case 'residency.refused':
+        this.#refused.inc({ backend, never: String(event.never) });
+        return;
       default:
         return;
     }

@@ -71,11 +71,12 @@ describe('shic (the binary)', () => {
     });
     const table = await shic(['ps']);
     expect(table.stdout).toMatch(
-      /ID.*DEPLOYMENT.*BACKEND.*STATE.*HEALTH.*PORT.*MEMORY.*LEASES.*UPTIME.*RESTARTS/,
+      /ID.*DEPLOYMENT.*BACKEND.*STATE.*HEALTH.*PORT.*MEMORY.*RSS.*LEASES.*UPTIME.*RESTARTS/,
     );
     expect(table.stdout).toContain(instance.instanceId);
-    // The server's measured resident memory (VmRSS of its pid).
-    expect(table.stdout).toMatch(new RegExp(`${instance.instanceId}.*\\d+ MiB`));
+    // What residency charges it (measured from llama-server's own report once ready), then its measured VmRSS.
+    expect(instance.memory).toMatchObject({ source: 'calibrated' });
+    expect(table.stdout).toMatch(new RegExp(`${instance.instanceId}.*\\d+ MiB measured.*\\d+ MiB`));
 
     const ensured = await shic(['ensure', 'tiny', '--ttl', '30s', '--json']);
     expect(ensured.exitCode, ensured.stderr).toBe(0);

@@ -197,6 +197,20 @@ const rows: {
     code: 'upstream_failed',
     retryable: true,
   },
+  {
+    type: catalog.InsufficientMemoryError,
+    make: () =>
+      new catalog.InsufficientMemoryError('no room', {
+        need: { system: 2 },
+        budget: { system: 1 },
+        free: { system: 1 },
+        holders: [],
+        never: true,
+        waitedMs: 0,
+      }),
+    code: 'insufficient_memory',
+    retryable: false,
+  },
 ];
 
 describe('error catalog', () => {

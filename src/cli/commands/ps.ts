@@ -8,7 +8,7 @@ export function registerPsCommand(program: Command, io: CliIo): void {
   program
     .command('ps')
     .description(
-      'list instances: id, deployment, backend, state, health, port, resident memory, leases, uptime, restarts',
+      'list instances: id, deployment, backend, state, health, port, memory charged (estimated, measured or configured), resident memory, leases, uptime, restarts',
     )
     .option('--json', 'print the runtime snapshots as JSON')
     .action(async (opts: { json?: boolean }, command: Command) => {

@@ -9,9 +9,29 @@ function mib(bytes: number | null | undefined): string {
   return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
 }
 
+const SOURCE: Record<string, string> = {
+  estimated: 'est',
+  calibrated: 'measured',
+  configured: 'config',
+  none: '',
+};
+
+// What residency charges the instance: one figure for system memory alone, else per device; with its source.
+function charged(memory: RuntimeSnapshot['memory']): string {
+  if (!memory) return '-';
+  const devices = Object.entries(memory.bytes).filter(([, bytes]) => bytes > 0);
+  if (devices.length === 0) return memory.source === 'none' ? 'unaccounted' : '0 MiB';
+  const figure =
+    devices.length === 1 && devices[0]![0] === 'system'
+      ? mib(devices[0]![1])
+      : devices.map(([device, bytes]) => `${device} ${mib(bytes)}`).join(', ');
+  return `${figure} ${SOURCE[memory.source] ?? memory.source}`.trim();
+}
+
 /**
- * The `shic ps` table: one row per instance.
- * @param resident measured resident memory per instance id (`GET /v1/memory`), shown as MEMORY.
+ * The `shic ps` table: one row per instance. MEMORY is what residency charges the instance (`est`imated
+ * before start, `measured` from the server's own report, or `config`ured); RSS is its process's resident set.
+ * @param resident measured resident memory per instance id (`GET /v1/memory`), shown as RSS.
  */
 export function renderInstancesTable(
   instances: RuntimeSnapshot[],
@@ -28,6 +48,7 @@ export function renderInstancesTable(
       'HEALTH',
       'PORT',
       'MEMORY',
+      'RSS',
       'LEASES',
       'UPTIME',
       'RESTARTS',
@@ -45,6 +66,7 @@ export function renderInstancesTable(
       i.state,
       i.healthDetail ? `${i.health} (${i.healthDetail})` : i.health,
       i.port ?? '-',
+      charged(i.memory),
       mib(resident.get(i.instanceId)),
       i.leaseCount,
       uptime,
