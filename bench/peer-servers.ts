@@ -85,7 +85,7 @@ export async function startRouter(
   binaryPath: string,
   models: Record<string, string>,
   options: { modelsMax: number; args?: string[] },
-): Promise<Peer & { unload(model: string): Promise<void> }> {
+): Promise<Peer & { pid: number | undefined; unload(model: string): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'shic-bench-router-'));
   await mkdir(dir, { recursive: true });
   for (const [name, file] of Object.entries(models)) await symlink(file, path.join(dir, `${name}.gguf`));
@@ -114,6 +114,7 @@ export async function startRouter(
   await waitForAnswer(`${url}/v1/models`, child, 'llama-server router');
   return {
     url,
+    pid: child.pid,
     async unload(model) {
       const res = await request(`${url}/models/unload`, {
         method: 'POST',

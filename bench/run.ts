@@ -9,6 +9,9 @@ import { gatewayCold } from './gateway-cold.js';
 import { gatewayOverhead } from './gateway-overhead.js';
 import { gatewayStreams } from './gateway-streams.js';
 import { type BenchResult, describeMachine, renderMarkdown, writeReport } from './report.js';
+import { residencyEstimate } from './residency-estimate.js';
+import { residencySwap } from './residency-swap.js';
+import { residencyTrace } from './residency-trace.js';
 import { scale } from './scale.js';
 import { singleFlight } from './single-flight.js';
 import { stop } from './stop.js';
@@ -24,6 +27,9 @@ const BENCHMARKS: Benchmark[] = [
   gatewayOverhead,
   gatewayStreams,
   gatewayCold,
+  residencyEstimate,
+  residencySwap,
+  residencyTrace,
 ];
 
 const RESULTS_FILE = fileURLToPath(new URL('./results/latest.json', import.meta.url));

@@ -78,8 +78,6 @@ export class EndpointService {
   readonly leases: LeaseTable;
   readonly #idle: IdleTracker;
   readonly #unsubscribe: Array<() => void>;
-  // Callers between "instance ensured" and "lease granted"; an instance one of them started is kept for them.
-  readonly #pending = new Map<string, number>();
 
   constructor(options: EndpointServiceOptions) {
     this.#o = options;
@@ -175,8 +173,9 @@ export class EndpointService {
       ...(request.modelPreference === undefined ? {} : { modelIdentity: request.modelPreference.id }),
       ...(target.policy === undefined ? {} : { policy: target.policy }),
     };
+    // The result carries a claim (src/lifecycle/instance-manager.ts): it keeps the instance from idle stop and
+    // eviction until the lease below holds it, and is given back in #settle either way.
     const { instance, reused } = await this.#o.manager.ensure(spec, signal ? { signal } : {});
-    this.#pending.set(instance.id, (this.#pending.get(instance.id) ?? 0) + 1);
     let lease: Lease;
     try {
       lease = await this.#lease(instance, {
@@ -188,10 +187,10 @@ export class EndpointService {
         ...(signal ? { signal } : {}),
       });
     } catch (error) {
-      this.#leave(instance, !reused);
+      this.settle(instance, !reused);
       throw error;
     }
-    this.#leave(instance, false);
+    this.settle(instance, false);
     const endpoint = this.#describe(instance, lease, context.boundaryRef ?? null);
     return { endpoint, compatibility, lease };
   }
@@ -232,7 +231,7 @@ export class EndpointService {
   /** Why residency may not evict the instance now: `leased`, `claimed` (a caller is about to lease it), or none. */
   holdReason(instanceId: string): string | undefined {
     if (this.leases.count(instanceId) > 0) return 'leased';
-    if (this.#pending.has(instanceId)) return 'claimed';
+    if (this.#o.manager.claims(instanceId) > 0) return 'claimed';
     return undefined;
   }
 
@@ -297,13 +296,14 @@ export class EndpointService {
     return { ...instance.endpoint(), leaseRef: lease?.leaseRef ?? null, boundaryRef };
   }
 
-  #leave(instance: RuntimeInstance, startedHere: boolean): void {
-    const left = (this.#pending.get(instance.id) ?? 1) - 1;
-    if (left > 0) this.#pending.set(instance.id, left);
-    else {
-      this.#pending.delete(instance.id);
-      this.#o.residency?.changed();
-    }
+  /**
+   * Gives back an ensure result's claim. Unleased and unclaimed, a serving instance goes idle — or is stopped
+   * when this caller started it and failed to lease it.
+   */
+  settle(instance: RuntimeInstance, startedHere: boolean): void {
+    this.#o.manager.unclaim(instance);
+    const left = this.#o.manager.claims(instance.id);
+    if (left === 0) this.#o.residency?.changed();
     if (left > 0 || this.leases.count(instance.id) > 0 || !instance.isUp) return;
     if (!startedHere) {
       this.#markIdle(instance.id);
@@ -321,7 +321,7 @@ export class EndpointService {
 
   #stopIdle(instanceId: string): void {
     const instance = this.#o.manager.get(instanceId);
-    if (!instance || this.leases.count(instanceId) > 0 || this.#pending.has(instanceId)) return;
+    if (!instance || this.leases.count(instanceId) > 0 || this.#o.manager.claims(instanceId) > 0) return;
     this.#o.logger.info({ instanceId, backend: instance.backend.id }, 'stopping idle instance');
     this.#o.manager.stop(instanceId, 'idle').catch((error: unknown) => {
       this.#o.logger.warn({ err: error, instanceId }, 'idle stop failed');

@@ -162,6 +162,8 @@ export class Kernel {
   ): Promise<{ instance: RuntimeSnapshot; reused: boolean }> {
     this.#assertOpen();
     const { instance, reused } = await this.#manager.ensure(spec, options);
+    // No lease follows: give the claim back at once (the instance idles out unless someone leases it).
+    this.#endpoints.settle(instance, false);
     return { instance: instance.snapshot(), reused };
   }
 

@@ -82,6 +82,8 @@ export interface EnsureInstanceResult {
   /** True when the instance existed already (ready, or started by another caller). */
   reused: boolean;
 }
+// Every result carries a claim on its instance (see InstanceManager.claims): the caller turns it into a lease,
+// then calls `unclaim`, or just calls `unclaim`.
 
 /**
  * Owns the runtime instances: keys them by `plan.instanceKey`, starts each key once however many callers
@@ -93,7 +95,9 @@ export class InstanceManager {
   readonly #byId = new Map<string, RuntimeInstance>();
   readonly #byKey = new Map<string, RuntimeInstance>();
   readonly #crashLoops = new Map<string, KernelError>();
-  readonly #interest = new Map<RuntimeInstance, number>();
+  // Callers between "ensure asked" and "done with the result" (waiting for a start, or about to lease): while an
+  // instance has claims it is neither idle-stopped nor evicted, and a first start nobody claims any more is aborted.
+  readonly #claims = new Map<RuntimeInstance, number>();
   #leaseCount: (instanceId: string) => number = () => 0;
   #closed = false;
 
@@ -106,15 +110,35 @@ export class InstanceManager {
     this.#leaseCount = counter;
   }
 
+  /** How many callers hold a claim on the instance (an ensure result not yet leased or given back). */
+  claims(instanceId: string): number {
+    const instance = this.#byId.get(instanceId);
+    return instance ? (this.#claims.get(instance) ?? 0) : 0;
+  }
+
+  /** Gives back the claim an ensure result carries (after leasing it, or instead of leasing it). */
+  unclaim(instance: RuntimeInstance): void {
+    const left = (this.#claims.get(instance) ?? 1) - 1;
+    if (left > 0) this.#claims.set(instance, left);
+    else this.#claims.delete(instance);
+  }
+
+  #claim(instance: RuntimeInstance): void {
+    this.#claims.set(instance, (this.#claims.get(instance) ?? 0) + 1);
+  }
+
   // A returned endpoint must be serving: a server that died a moment ago is waited out, then the ensure runs
-  // again (and waits for the restart). A live one is returned without an extra tick.
+  // again (and waits for the restart). A live one is returned, claimed, without an extra tick.
   #reuse(
     instance: RuntimeInstance,
     spec: InstanceSpecInput,
     options: EnsureInstanceOptions,
   ): EnsureInstanceResult | Promise<EnsureInstanceResult> {
     const dying = instance.deadProcessExit();
-    if (!dying) return { instance, reused: true };
+    if (!dying) {
+      this.#claim(instance);
+      return { instance, reused: true };
+    }
     return dying.then(() => this.ensure(spec, options));
   }
 
@@ -234,7 +258,7 @@ export class InstanceManager {
     this.#byId.clear();
     this.#byKey.clear();
     this.#crashLoops.clear();
-    this.#interest.clear();
+    this.#claims.clear();
   }
 
   #assertOpen(): void {
@@ -336,26 +360,33 @@ export class InstanceManager {
   #forget(instance: RuntimeInstance): void {
     if (this.#byId.get(instance.id) === instance) this.#byId.delete(instance.id);
     if (this.#byKey.get(instance.key) === instance) this.#byKey.delete(instance.key);
-    this.#interest.delete(instance);
+    this.#claims.delete(instance);
   }
 
-  // One caller's wait; when the last interested caller of a first start leaves, that start is aborted.
+  // One caller's wait, under its claim: kept when the instance is ready (the caller leases it), given back when the
+  // wait fails; when the last claim of a first start goes because its callers gave up, that start is aborted.
   #wait(instance: RuntimeInstance, signal: AbortSignal | undefined, callerTimeoutMs?: number): Promise<void> {
+    this.#claim(instance);
     if (instance.isUp) return Promise.resolve();
-    this.#interest.set(instance, (this.#interest.get(instance) ?? 0) + 1);
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const leave = (error?: unknown, abandon = false) => {
         signal?.removeEventListener('abort', onAbort);
         clearTimeout(timer);
-        const left = (this.#interest.get(instance) ?? 1) - 1;
-        if (left > 0) this.#interest.set(instance, left);
-        else this.#interest.delete(instance);
-        if (abandon && left <= 0 && instance.state === 'starting' && instance.restarts === 0) {
+        if (error === undefined) {
+          resolve();
+          return;
+        }
+        this.unclaim(instance);
+        if (
+          abandon &&
+          !this.#claims.has(instance) &&
+          instance.state === 'starting' &&
+          instance.restarts === 0
+        ) {
           void instance.stop('aborted');
         }
-        if (error === undefined) resolve();
-        else reject(error);
+        reject(error);
       };
       let settled = false;
       const once = (error?: unknown, abandon = false) => {
