@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  InsufficientMemoryError,
   parseConfigText,
   QueueFullError,
   RequestLog,
@@ -130,6 +131,26 @@ describe('OpenAI error mapping', () => {
       status: 429,
       headers: { 'retry-after': '7' },
       body: { error: { code: 'queue_full', type: 'rate_limit_error', param: null } },
+    });
+    const memory = toOpenAiError(
+      new InsufficientMemoryError('needs system 40 MiB; held by a (leased)', {
+        need: { system: 40 },
+        budget: { system: 50 },
+        free: { system: 10 },
+        holders: [],
+        never: false,
+        waitedMs: 1000,
+      }),
+    );
+    expect(memory).toMatchObject({
+      status: 503,
+      body: {
+        error: {
+          code: 'insufficient_memory',
+          type: 'server_error',
+          message: expect.stringContaining('held by'),
+        },
+      },
     });
     expect(toOpenAiError(new Error('secret internals')).body.error).toEqual({
       message: 'Internal error in the shic gateway.',
