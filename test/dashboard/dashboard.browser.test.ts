@@ -110,7 +110,7 @@ describe('dashboard in Chromium (real shic up, real llama-servers)', () => {
   it('starts a deployment and shows it ready, with its lease counting down; releasing the lease removes it', async () => {
     await page.getByRole('button', { name: 'Start chat' }).click();
     await expect.poll(() => row('chat').getAttribute('data-state'), { timeout: 60_000 }).toBe('ready');
-    // Its measured resident memory, as a bar against the machine's memory (drawn through the CSSOM: CSP-safe).
+    // Its charged memory, as a bar against the residency budget (drawn through the CSSOM: CSP-safe).
     const meter = row('chat').locator('[role="meter"]');
     await expect.poll(() => meter.count()).toBe(1);
     expect(await row('chat').locator('.memory').textContent()).toMatch(/\d+ MiB/);

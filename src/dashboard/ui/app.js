@@ -105,9 +105,9 @@ function renderDeployments() {
         );
       }
       if (failure) stateCell.append(el('div', { class: 'error' }, `${failure.code}: ${failure.message}`));
-      const resident = state.memory.instances.find(
-        (m) => m.instanceId === instance?.instanceId,
-      )?.residentBytes;
+      const measured = state.memory.instances.find((m) => m.instanceId === instance?.instanceId);
+      const resident = measured?.residentBytes;
+      const charged = measured?.charged;
       const actions = el(
         'td',
         {},
@@ -189,7 +189,9 @@ function renderDeployments() {
         el(
           'td',
           {},
-          typeof resident === 'number' ? memoryBar(resident) : el('span', { class: 'muted' }, '–'),
+          typeof resident === 'number' || charged
+            ? memoryBar(charged, resident)
+            : el('span', { class: 'muted' }, '–'),
         ),
         el('td', {}, instance?.leaseCount ?? 0),
         actions,
@@ -201,18 +203,43 @@ function renderDeployments() {
 const mib = (bytes) =>
   bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
 
-// The budget a server's memory is drawn against: the cgroup's limit when one applies, else the machine's memory.
+// Residency's system device, when the daemon decides by memory (guides/residency.md).
+function systemDevice() {
+  return state.memory.residency?.devices.find((d) => d.device === 'system');
+}
+
+// What a server's memory is drawn against: residency's system budget, else the cgroup's limit when one applies,
+// else the machine's memory.
 function memoryBudget() {
+  const device = systemDevice();
+  if (device) return device.capacityBytes;
   const system = state.memory.system;
   return system ? (system.cgroupLimitBytes ?? system.totalBytes) : 0;
 }
 
-function memoryBar(bytes) {
+const SOURCES = {
+  estimated: 'estimated',
+  calibrated: 'measured by the server',
+  configured: 'configured',
+  none: 'unaccounted',
+};
+
+// The charge residency holds for the server (else its resident set) as a share of the budget.
+function memoryBar(charged, resident) {
+  const chargedBytes = charged ? Object.values(charged.bytes).reduce((a, b) => a + b, 0) : undefined;
+  const bytes = chargedBytes ?? resident ?? 0;
   const budget = memoryBudget();
   const percent = budget > 0 ? Math.min(100, (bytes / budget) * 100) : 0;
+  const parts = [
+    charged
+      ? `charged ${mib(bytes)} (${SOURCES[charged.source] ?? charged.source})`
+      : `resident ${mib(bytes)}`,
+    `of ${mib(budget)} (${percent.toFixed(2)} %)`,
+    charged && typeof resident === 'number' ? `; resident ${mib(resident)}` : '',
+  ];
   return el(
     'span',
-    { class: 'memory', title: `resident ${mib(bytes)} of ${mib(budget)} (${percent.toFixed(2)} %)` },
+    { class: 'memory', title: parts.join(' ') },
     el(
       'span',
       {
@@ -384,10 +411,13 @@ async function refresh() {
       state.instances = instances.instances;
       state.leases = leases.leases;
       state.requests = requests.requests;
+      const live = state.instances.filter((i) => i.state !== 'stopped').length;
+      const device = systemDevice();
+      const waiting = memory.residency?.queue.length ?? 0;
       const budget = memoryBudget();
-      const available = memory.system.availableBytes;
-      $('#status').textContent =
-        `live · ${state.instances.filter((i) => i.state !== 'stopped').length} instances · memory ${mib(budget - available)} of ${mib(budget)} in use`;
+      $('#status').textContent = device
+        ? `live · ${live} instances · memory ${mib(device.chargedBytes)} of ${mib(budget)} charged${waiting ? ` · ${waiting} waiting for memory` : ''}`
+        : `live · ${live} instances · memory ${mib(budget - memory.system.availableBytes)} of ${mib(budget)} in use`;
       renderDeployments();
       renderLeases();
       renderRequests();
