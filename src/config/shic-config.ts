@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { consumerManifestSchema } from '../contracts/consumer-manifest.js';
+import { positiveMsSchema } from '../contracts/duration-ms.js';
 import { planPolicySchema } from '../contracts/plan-policy.js';
 import { metadataSchema, startupKindSchema } from '../contracts/vocabulary.js';
 import { Secret } from '../secret/secret.js';
@@ -8,16 +9,12 @@ import { deviceSizesSchema, sizeOrDeviceSizesSchema } from './byte-size.js';
 /** Lease policy of a deployment. */
 export const deploymentLeaseSchema = z.strictObject({
   /** Lease time-to-live in ms when `ensure` gives none. @default 60000 */
-  ttlMs: z
-    .number()
-    .int()
-    .positive()
-    .max(2_147_483_647)
+  ttlMs: positiveMsSchema
     .default(60_000)
     .describe('Lease time-to-live in ms when `ensure` gives none; default 60000'),
 });
 
-const timeoutMs = z.number().int().positive().max(2_147_483_647);
+const timeoutMs = positiveMsSchema;
 
 /** The gateway's deadlines, in ms (guides/gateway.md). */
 export const gatewayTimeoutsSchema = z.strictObject({

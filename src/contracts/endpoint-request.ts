@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract } from './define-contract.js';
+import { msSchema, positiveMsSchema } from './duration-ms.js';
 import { planPolicySchema } from './plan-policy.js';
 import { backendIdSchema, executionSurfaceSchema, metadataSchema, startupKindSchema } from './vocabulary.js';
 
@@ -47,11 +48,11 @@ export const ensureEndpointOptionsSchema = z.strictObject({
   /** Who holds the lease (a worker id, a run id, …). */
   ownerRef: z.string().min(1),
   /** Lease time-to-live in ms. @default the kernel's `defaultLeaseTtlMs` */
-  ttlMs: z.number().int().positive().max(2_147_483_647).optional(),
+  ttlMs: positiveMsSchema.optional(),
   /** Ask for an exclusive lease: no other lease may share the instance while it is held. */
   exclusive: z.boolean().default(false),
   /** How long to wait for a lease slot when the instance is at capacity, in ms. @default 0 (fail at once) */
-  capacityWaitMs: z.number().int().nonnegative().max(2_147_483_647).default(0),
+  capacityWaitMs: msSchema.default(0),
   metadata: metadataSchema.default({}),
 });
 export type EnsureEndpointOptions = z.output<typeof ensureEndpointOptionsSchema>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract } from './define-contract.js';
+import { msSchema } from './duration-ms.js';
 import {
   capabilitiesSchema,
   executionSurfaceSchema,
@@ -10,7 +11,7 @@ import {
   startupKindSchema,
 } from './vocabulary.js';
 
-const ms = z.number().int().nonnegative().max(2_147_483_647);
+const ms = msSchema;
 
 /** How to run a spawned process. Arguments are an array: no shell is ever involved. */
 export const transportSchema = z.strictObject({

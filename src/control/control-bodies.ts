@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { consumerManifestSchema } from '../contracts/consumer-manifest.js';
 import { defineContract } from '../contracts/define-contract.js';
+import { msSchema, positiveMsSchema } from '../contracts/duration-ms.js';
 import {
   endpointRequestSchema,
   ensureEndpointOptionsSchema,
   executionContextSchema,
 } from '../contracts/endpoint-request.js';
 
-const ttlMs = z.number().int().positive().max(2_147_483_647);
+const ttlMs = positiveMsSchema;
 
 /** `POST /v1/endpoints/ensure` by deployment name: the daemon fills in backend, boot spec and consumer. */
 export const deploymentEnsureBodySchema = z.strictObject({
@@ -17,7 +18,7 @@ export const deploymentEnsureBodySchema = z.strictObject({
   /** Lease TTL in ms. @default the deployment's `lease.ttlMs` */
   ttlMs: ttlMs.optional(),
   exclusive: z.boolean().optional(),
-  capacityWaitMs: z.number().int().nonnegative().max(2_147_483_647).optional(),
+  capacityWaitMs: msSchema.optional(),
   context: executionContextSchema.optional(),
 });
 

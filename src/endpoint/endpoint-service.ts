@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { BackendRegistry } from '../backend/backend-registry.js';
 import { checkCompatibility } from '../compatibility/check-compatibility.js';
+import { checkAbortSignal } from '../contracts/check-abort-signal.js';
 import type { CompatibilityResult } from '../contracts/compatibility-result.js';
 import { type ConsumerManifestInput, parseConsumerManifest } from '../contracts/consumer-manifest.js';
 import type { EndpointDescriptor } from '../contracts/endpoint-descriptor.js';
@@ -14,12 +15,7 @@ import {
 } from '../contracts/endpoint-request.js';
 import type { InstanceSpec } from '../contracts/instance-spec.js';
 import type { Lease } from '../contracts/lease.js';
-import {
-  ContractValidationError,
-  IncompatibleError,
-  InstanceNotFoundError,
-  InstanceStoppedError,
-} from '../errors/error-catalog.js';
+import { IncompatibleError, InstanceNotFoundError, InstanceStoppedError } from '../errors/error-catalog.js';
 import { IdleTracker } from '../lease/idle-tracker.js';
 import { LeaseTable, type LeaseTableStats } from '../lease/lease-table.js';
 import type { InstanceManager } from '../lifecycle/instance-manager.js';
@@ -102,14 +98,16 @@ export class EndpointService {
         options.residency?.changed();
       },
     });
-    options.manager.setLeaseCounter((instanceId) => this.leases.count(instanceId));
     const gone = (reason: string) => (event: { instanceId: string }) => {
       this.leases.revokeInstance(event.instanceId, reason);
       this.#idle.forget(event.instanceId);
     };
     this.#unsubscribe = [
+      // A claimed instance is about to be leased (or `settle` marks it idle): no timer armed just to be disarmed.
       options.events.on('instance.ready', (event) => {
-        if (this.leases.count(event.instanceId) === 0) this.#markIdle(event.instanceId);
+        if (this.leases.count(event.instanceId) === 0 && options.manager.claims(event.instanceId) === 0) {
+          this.#markIdle(event.instanceId);
+        }
       }),
       options.events.on('instance.exited', (event) => {
         if (!event.expected) gone('instance exited')(event);
@@ -135,16 +133,7 @@ export class EndpointService {
     const context = parseExecutionContext(contextInput);
     const { signal, ...rest } = optionsInput ?? ({} as EnsureEndpointOptionsInput);
     const options = parseEnsureEndpointOptions(rest);
-    // The signal is not part of the zod contract; a non-signal would otherwise fail deep inside a started wait.
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new ContractValidationError('invalid_request', 'EnsureEndpointOptions', [
-        {
-          path: 'signal',
-          message: `must be an AbortSignal (received ${typeof signal})`,
-          received: typeof signal,
-        },
-      ]);
-    }
+    checkAbortSignal(signal, 'EnsureEndpointOptions');
     const target = request.targetPreference;
     const { manifest } = this.#o.registry.get(target.backend);
     const compatibility = checkCompatibility(manifest, consumer);
@@ -175,7 +164,7 @@ export class EndpointService {
     };
     // The result carries a claim (src/lifecycle/instance-manager.ts): it keeps the instance from idle stop and
     // eviction until the lease below holds it, and is given back in #settle either way.
-    const { instance, reused } = await this.#o.manager.ensure(spec, signal ? { signal } : {});
+    const { instance, reused } = await this.#o.manager.ensureParsed(spec, signal ? { signal } : {});
     let lease: Lease;
     try {
       lease = await this.#lease(instance, {

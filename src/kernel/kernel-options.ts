@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Backend } from '../backend/backend.js';
+import { MAX_DURATION_MS } from '../contracts/duration-ms.js';
 import { ContractValidationError } from '../errors/error-catalog.js';
 import type { MemoryBudgetOptions } from '../residency/memory-budget.js';
 
@@ -64,7 +65,7 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function resolveKernelOptions(options: KernelOptions = {}): ResolvedKernelOptions {
   const ttl = options.defaultLeaseTtlMs;
-  if (ttl !== undefined && !(Number.isInteger(ttl) && ttl > 0 && ttl <= 2_147_483_647)) {
+  if (ttl !== undefined && !(Number.isInteger(ttl) && ttl > 0 && ttl <= MAX_DURATION_MS)) {
     throw new ContractValidationError('invalid_argument', 'KernelOptions', [
       {
         path: 'defaultLeaseTtlMs',

@@ -22,6 +22,7 @@ import {
 } from '../endpoint/endpoint-service.js';
 import { InstanceNotFoundError, KernelClosedError } from '../errors/error-catalog.js';
 import { type EnsureInstanceOptions, InstanceManager } from '../lifecycle/instance-manager.js';
+import type { RuntimeInstance } from '../lifecycle/runtime-instance.js';
 import type { LogEntry } from '../process/log-ring.js';
 import { OrphanWatchdog } from '../process/orphan-watchdog.js';
 import { ProcessRecords } from '../process/process-records.js';
@@ -164,7 +165,7 @@ export class Kernel {
     const { instance, reused } = await this.#manager.ensure(spec, options);
     // No lease follows: give the claim back at once (the instance idles out unless someone leases it).
     this.#endpoints.settle(instance, false);
-    return { instance: instance.snapshot(), reused };
+    return { instance: this.#snapshot(instance), reused };
   }
 
   /**
@@ -239,13 +240,14 @@ export class Kernel {
   /** A snapshot of the instance, or undefined when the kernel holds none with that id. */
   lookupInstance(instanceId: string): RuntimeSnapshot | undefined {
     this.#assertOpen();
-    return this.#manager.get(instanceId)?.snapshot();
+    const instance = this.#manager.get(instanceId);
+    return instance ? this.#snapshot(instance) : undefined;
   }
 
   /** Snapshots of every instance the kernel holds. */
   listInstances(): RuntimeSnapshot[] {
     this.#assertOpen();
-    return this.#manager.list().map((instance) => instance.snapshot());
+    return this.#manager.list().map((instance) => this.#snapshot(instance));
   }
 
   /**
@@ -310,6 +312,10 @@ export class Kernel {
       this.#events.clear();
     })();
     return this.#closing;
+  }
+
+  #snapshot(instance: RuntimeInstance): RuntimeSnapshot {
+    return instance.snapshot(this.#endpoints.leases.count(instance.id));
   }
 
   #instance(instanceId: string) {

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Backend } from '../backend/backend.js';
 import type { BackendRegistry } from '../backend/backend-registry.js';
 import type { BackendManifest } from '../contracts/backend-manifest.js';
+import { checkAbortSignal } from '../contracts/check-abort-signal.js';
+import { MAX_DURATION_MS } from '../contracts/duration-ms.js';
 import { type InstanceSpec, type InstanceSpecInput, parseInstanceSpec } from '../contracts/instance-spec.js';
 import type { PlanPolicy } from '../contracts/plan-policy.js';
 import type { StartupPlan } from '../contracts/startup-plan.js';
@@ -98,16 +100,10 @@ export class InstanceManager {
   // Callers between "ensure asked" and "done with the result" (waiting for a start, or about to lease): while an
   // instance has claims it is neither idle-stopped nor evicted, and a first start nobody claims any more is aborted.
   readonly #claims = new Map<RuntimeInstance, number>();
-  #leaseCount: (instanceId: string) => number = () => 0;
   #closed = false;
 
   constructor(options: InstanceManagerOptions) {
     this.#o = options;
-  }
-
-  /** Lets the lease layer report live leases per instance (shown in snapshots). */
-  setLeaseCounter(counter: (instanceId: string) => number): void {
-    this.#leaseCount = counter;
   }
 
   /** How many callers hold a claim on the instance (an ensure result not yet leased or given back). */
@@ -154,14 +150,11 @@ export class InstanceManager {
     options: EnsureInstanceOptions = {},
   ): Promise<EnsureInstanceResult> {
     this.#assertOpen();
-    const queuedAt = this.#o.now();
     const spec = parseInstanceSpec(specInput);
-    const { backend, manifest } = this.#o.registry.get(spec.backend);
-    const signal = options.signal;
     const timeoutMs = options.readyTimeoutMs;
     if (
       timeoutMs !== undefined &&
-      !(Number.isInteger(timeoutMs) && timeoutMs >= 0 && timeoutMs <= 2_147_483_647)
+      !(Number.isInteger(timeoutMs) && timeoutMs >= 0 && timeoutMs <= MAX_DURATION_MS)
     ) {
       throw new ContractValidationError('invalid_request', 'EnsureInstanceOptions', [
         {
@@ -171,16 +164,19 @@ export class InstanceManager {
         },
       ]);
     }
-    // A non-signal would otherwise throw an untyped TypeError only after the start began.
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new ContractValidationError('invalid_request', 'EnsureInstanceOptions', [
-        {
-          path: 'signal',
-          message: `must be an AbortSignal (received ${typeof signal})`,
-          received: typeof signal,
-        },
-      ]);
-    }
+    checkAbortSignal(options.signal, 'EnsureInstanceOptions');
+    return this.ensureParsed(spec, options);
+  }
+
+  /**
+   * `ensure` for a spec and options already validated at the edge (the endpoint service builds its spec from a
+   * parsed request): no second parse on the warm path.
+   */
+  async ensureParsed(spec: InstanceSpec, options: EnsureInstanceOptions = {}): Promise<EnsureInstanceResult> {
+    this.#assertOpen();
+    const queuedAt = this.#o.now();
+    const { backend, manifest } = this.#o.registry.get(spec.backend);
+    const signal = options.signal;
     if (signal?.aborted)
       throw new AbortedError('ensureInstance was aborted before it began.', { backend: backend.id });
     // Fast path: a backend that can name the key without planning lets a warm ensure skip the plan entirely.
@@ -305,7 +301,6 @@ export class InstanceManager {
       ...(this.#o.spawn ? { spawn: this.#o.spawn } : {}),
       ...(this.#o.spawnExtras ? { spawnExtras: this.#o.spawnExtras } : {}),
       ...(this.#o.random ? { random: this.#o.random } : {}),
-      leaseCount: () => this.#leaseCount(instanceId),
       onTerminal: (done) => this.#onTerminal(done),
       ...(this.#o.residency ? this.#residencyHooks(this.#o.residency, () => instance) : {}),
     });

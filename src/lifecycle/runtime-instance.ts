@@ -38,8 +38,6 @@ export interface RuntimeInstanceOptions {
   /** @default spawnProcess */
   spawn?: (options: SpawnOptions) => Promise<ManagedProcess>;
   spawnExtras?: Pick<SpawnOptions, 'watchdog' | 'records'>;
-  /** Live leases on this instance (set by the lease layer). @default () => 0 */
-  leaseCount?: () => number;
   /** Called once the instance is `failed` or `stopped`. */
   onTerminal?: (instance: RuntimeInstance) => void;
   /** Residency's admission, awaited before the first start spawns anything (restarts keep their charge). */
@@ -193,8 +191,8 @@ export class RuntimeInstance {
     return this.#ring.onLine(listener);
   }
 
-  /** A JSON-safe view of the instance now. */
-  snapshot(): RuntimeSnapshot {
+  /** A JSON-safe view of the instance now; the lease layer above knows `leaseCount` and passes it in. */
+  snapshot(leaseCount = 0): RuntimeSnapshot {
     const plan = this.#plan;
     return {
       instanceId: this.id,
@@ -205,7 +203,7 @@ export class RuntimeInstance {
       state: this.#state,
       health: this.#health,
       healthDetail: this.#healthDetail,
-      leaseCount: this.#o.leaseCount?.() ?? 0,
+      leaseCount,
       endpoint: this.isUp ? this.endpoint() : null,
       ...(this.#proc && this.#proc.exitInfo === null ? { pid: this.#proc.pid } : {}),
       ...(plan.port === undefined ? {} : { port: plan.port }),
