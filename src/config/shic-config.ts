@@ -176,6 +176,15 @@ export const resourcesConfigSchema = z.strictObject({
   queueTimeoutMs: timeoutMs
     .default(120_000)
     .describe('How long a start may wait for memory held by leased or loading models, in ms; default 120000'),
+  /**
+   * Fairness bound: once a start has waited this long for memory held under lease, the holders take no new leases
+   * and are evicted when their current ones end, in ms. @default 10000
+   */
+  fairnessMs: timeoutMs
+    .default(10_000)
+    .describe(
+      'Once a start has waited this long for memory held under lease, the holders take no new leases and are evicted when their current ones end, in ms; default 10000',
+    ),
   /** After an eviction, how long to wait for a GPU's free memory to come back (nvidia-smi), in ms. @default 30000 */
   recoveryTimeoutMs: timeoutMs
     .default(30_000)

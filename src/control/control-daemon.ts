@@ -132,6 +132,7 @@ function residencyOf(resources: ResourcesConfig): KernelOptions['residency'] {
     detect: resources.detect,
     queueTimeoutMs: resources.queueTimeoutMs,
     recoveryTimeoutMs: resources.recoveryTimeoutMs,
+    fairnessMs: resources.fairnessMs,
   };
 }
 

@@ -37,6 +37,11 @@ export interface ResidencyOptionsInput extends MemoryBudgetOptions {
   queueTimeoutMs?: number;
   /** After an eviction, how long to wait for a GPU's free memory (nvidia-smi) to come back, in ms. @default 30000 */
   recoveryTimeoutMs?: number;
+  /**
+   * Fairness bound: after a start has waited this long for memory held under lease, the holders take no new
+   * leases and are evicted when their current ones end, in ms. @default 10000
+   */
+  fairnessMs?: number;
 }
 
 /** Kernel options with every default applied. */
@@ -47,7 +52,9 @@ export interface ResolvedKernelOptions {
   clock: { now(): number };
   watchdog: boolean;
   defaultLeaseTtlMs: number;
-  residency: (ResidencyOptionsInput & { queueTimeoutMs: number; recoveryTimeoutMs: number }) | false;
+  residency:
+    | (ResidencyOptionsInput & { queueTimeoutMs: number; recoveryTimeoutMs: number; fairnessMs: number })
+    | false;
 }
 
 /**
@@ -88,6 +95,7 @@ export function resolveKernelOptions(options: KernelOptions = {}): ResolvedKerne
             ...options.residency,
             queueTimeoutMs: options.residency?.queueTimeoutMs ?? 120_000,
             recoveryTimeoutMs: options.residency?.recoveryTimeoutMs ?? 30_000,
+            fairnessMs: options.residency?.fairnessMs ?? 10_000,
           },
   };
 }

@@ -66,6 +66,7 @@ export class Kernel {
           now: () => options.clock.now(),
           queueTimeoutMs: residencyOptions.queueTimeoutMs,
           recoveryTimeoutMs: residencyOptions.recoveryTimeoutMs,
+          fairnessMs: residencyOptions.fairnessMs,
           holdReason: (instanceId) => this.#endpoints.holdReason(instanceId),
           evict: (instanceId) => this.#endpoints.evictInstance(instanceId),
           measureFree: measureGpuFree(residencyOptions.queryGpus),

@@ -127,15 +127,21 @@ export class InstanceManager {
   // again (and waits for the restart). A live one is returned, claimed, without an extra tick.
   #reuse(
     instance: RuntimeInstance,
-    spec: InstanceSpecInput,
+    spec: InstanceSpec,
     options: EnsureInstanceOptions,
   ): EnsureInstanceResult | Promise<EnsureInstanceResult> {
+    // Draining for a start that waited past the fairness bound: no new lease; look again once it is gone.
+    if (this.#o.residency?.isDraining(instance.id)) {
+      return this.#o.residency
+        .drained(instance.id, options.signal)
+        .then(() => this.ensureParsed(spec, options));
+    }
     const dying = instance.deadProcessExit();
     if (!dying) {
       this.#claim(instance);
       return { instance, reused: true };
     }
-    return dying.then(() => this.ensure(spec, options));
+    return dying.then(() => this.ensureParsed(spec, options));
   }
 
   /**

@@ -35,6 +35,11 @@ export interface ResidencyOptions {
   queueTimeoutMs: number;
   /** After an eviction, how long to wait for a device's measured free memory to come back, in ms. */
   recoveryTimeoutMs: number;
+  /**
+   * Fairness bound: once the head of the queue has waited this long for memory held under lease, the instances
+   * holding it take no new leases (they drain) and are evicted when their last lease ends. In ms.
+   */
+  fairnessMs: number;
   /** Why an instance may not be evicted right now (`leased`, `claimed`), or `undefined` when nothing holds it. */
   holdReason: (instanceId: string) => string | undefined;
   /** Stops an instance to make room; resolves when its process is gone. */
@@ -86,6 +91,12 @@ interface Resident {
   evicting: boolean;
 }
 
+interface Drain {
+  forWaiter: Waiter;
+  done: Promise<void>;
+  resolve: () => void;
+}
+
 interface Waiter {
   instance: ResidentInstance;
   need: MemoryNeed;
@@ -121,6 +132,7 @@ export class Residency {
   readonly #residents = new Map<string, Resident>();
   readonly #queue: Waiter[] = [];
   readonly #calibrated = new Map<string, Record<string, number>>();
+  readonly #draining = new Map<string, Drain>();
   #budget: MemoryBudget;
   #pumping = false;
   #again = false;
@@ -162,6 +174,7 @@ export class Residency {
     return new Promise<void>((resolve, reject) => {
       const context = { instanceId: instance.id, backend: instance.backend.id };
       let timer: NodeJS.Timeout | undefined;
+      let fairness: NodeJS.Timeout | undefined;
       const waiter: Waiter = {
         instance,
         need,
@@ -170,9 +183,16 @@ export class Residency {
         position: 0,
         settle: (error) => {
           clearTimeout(timer);
+          clearTimeout(fairness);
           signal.removeEventListener('abort', onAbort);
           const at = this.#queue.indexOf(waiter);
           if (at >= 0) this.#queue.splice(at, 1);
+          // Instances drained for a waiter that gave up take leases again.
+          for (const [id, drain] of this.#draining) {
+            if (drain.forWaiter !== waiter || error === undefined) continue;
+            this.#draining.delete(id);
+            drain.resolve();
+          }
           if (error === undefined) resolve();
           else reject(error);
           // Whoever was behind may fit now (or moved up a place).
@@ -193,6 +213,9 @@ export class Residency {
         waiter.settle(error);
       }, this.#o.queueTimeoutMs);
       timer.unref?.();
+      // Look again when the fairness bound is reached: leased holders may have to drain by then.
+      fairness = setTimeout(() => void this.#pump(), this.#o.fairnessMs);
+      fairness.unref?.();
       this.#queue.push(waiter);
       void this.#pump();
     });
@@ -200,7 +223,38 @@ export class Residency {
 
   /** The instance stopped or failed: its memory is free again. */
   release(instanceId: string): void {
+    const drain = this.#draining.get(instanceId);
+    this.#draining.delete(instanceId);
+    drain?.resolve();
     if (this.#residents.delete(instanceId)) void this.#pump();
+  }
+
+  /** Whether the instance drains: it keeps its leases but takes no new one until it is evicted. */
+  isDraining(instanceId: string): boolean {
+    return this.#draining.has(instanceId);
+  }
+
+  /**
+   * Resolves when the draining instance is gone (or drains no more because its waiter left); an ensure then
+   * looks again and queues for memory like any other start.
+   * @throws AbortedError when `signal` aborts first.
+   */
+  drained(instanceId: string, signal?: AbortSignal): Promise<void> {
+    const drain = this.#draining.get(instanceId);
+    if (!drain) return Promise.resolve();
+    if (!signal) return drain.done;
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () =>
+        reject(
+          new AbortedError(`Waiting for instance "${instanceId}" to drain was aborted.`, { instanceId }),
+        );
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      void drain.done.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
   }
 
   /** The instance was used (leased or released): it becomes the most recently used. */
@@ -378,6 +432,7 @@ export class Residency {
           }
           const victims = this.#chooseVictims(deficits);
           if (!victims) {
+            if (this.#o.now() - head.enqueuedAt >= this.#o.fairnessMs) this.#drainFor(head, deficits);
             this.#reportQueue(deficits);
             break;
           }
@@ -388,6 +443,37 @@ export class Residency {
       this.#o.logger.error({ err: error }, 'residency pump failed');
     } finally {
       this.#pumping = false;
+    }
+  }
+
+  // The fairness bound: leased holders (never pinned or loading ones), lowest priority then least recently used,
+  // just enough to cover the waiter's deficit together with what is idle, stop taking leases. Their current
+  // leases run to the end; the last release makes them evictable, and the queue evicts them for this waiter.
+  #drainFor(waiter: Waiter, deficits: Map<string, number>): void {
+    const left = new Map(deficits);
+    for (const r of this.#residents.values()) {
+      if (this.#holdOf(r) !== undefined && !this.#draining.has(r.instance.id)) continue;
+      for (const [device, missing] of left) left.set(device, missing - (r.bytes[device] ?? 0));
+    }
+    const leased = [...this.#residents.values()]
+      .filter(
+        (r) => !this.#draining.has(r.instance.id) && ['leased', 'claimed'].includes(this.#holdOf(r) ?? ''),
+      )
+      .sort((a, b) => a.instance.plan.priority - b.instance.plan.priority || a.usedSeq - b.usedSeq);
+    for (const r of leased) {
+      if ([...left.values()].every((missing) => missing <= 0)) break;
+      if (![...left].some(([device, missing]) => missing > 0 && (r.bytes[device] ?? 0) > 0)) continue;
+      for (const [device, missing] of left) left.set(device, missing - (r.bytes[device] ?? 0));
+      let resolve: () => void = () => {};
+      const done = new Promise<void>((r2) => {
+        resolve = r2;
+      });
+      this.#draining.set(r.instance.id, { forWaiter: waiter, done, resolve });
+      this.#emit('residency.draining', r.instance, {
+        forInstanceId: waiter.instance.id,
+        forBackend: waiter.instance.backend.id,
+        waitedMs: this.#o.now() - waiter.enqueuedAt,
+      });
     }
   }
 
@@ -511,6 +597,7 @@ export class Residency {
 
   #emit<
     K extends
+      | 'residency.draining'
       | 'residency.admitted'
       | 'residency.queued'
       | 'residency.evicting'

@@ -74,6 +74,8 @@ export interface KernelEventMap {
     forBackend: string;
     idleMs: number;
   };
+  /** Fairness bound: this leased instance takes no new leases until it is evicted for `forInstanceId`. */
+  'residency.draining': InstanceEventBase & { forInstanceId: string; forBackend: string; waitedMs: number };
   /** The start was refused: `never` when it exceeds the whole budget, else its queue deadline passed. */
   'residency.refused': InstanceEventBase & {
     bytes: Record<string, number>;

@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { request } from 'undici';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { estimateLlamaMemory } from '../../backends/llama-cpp/estimate-llama-memory.js';
 import { createLlamaCppBackend } from '../../backends/llama-cpp/index.js';
@@ -229,6 +230,57 @@ describe('residency on real llama-server (budget for two models)', () => {
     expect(evictions(events).map((e) => e.instanceId)).toEqual([c.lease.instanceId]);
     expect(instanceOf(kernel, 'a')?.state).toBe('ready');
     expect(instanceOf(kernel, 'b')?.state).toBe('ready');
+  }, 120_000);
+
+  it('bounds how long a busy model keeps the memory: past fairnessMs it drains, and the waiting model loads', async () => {
+    const { kernel, events } = await kernelWithBudget(Math.floor(need * 1.5), {
+      fairnessMs: 1_000,
+      queueTimeoutMs: 20_000,
+    });
+    // a is never idle: two clients ask it one short completion after another, each under its own lease.
+    let busy = true;
+    const errors: unknown[] = [];
+    let served = 0;
+    const client = async () => {
+      while (busy) {
+        try {
+          const { endpoint, lease } = await ensure(kernel, 'a');
+          try {
+            const res = await request(`${endpoint.baseUrl}/completions`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ model: 'a', prompt: 'hi', max_tokens: 8 }),
+            });
+            await res.body.dump();
+            served += 1;
+          } finally {
+            kernel.releaseLease(lease.leaseRef);
+          }
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+    };
+    const clients = [client(), client()];
+    try {
+      await waitUntil(() => served >= 4, { message: 'a serving its clients' });
+      const b = await ensure(kernel, 'b');
+      const draining = events.find((e) => e.type === 'residency.draining') as Extract<
+        KernelEvent,
+        { type: 'residency.draining' }
+      >;
+      expect(draining).toMatchObject({ forInstanceId: b.lease.instanceId });
+      expect(draining.waitedMs).toBeGreaterThanOrEqual(1_000);
+      expect(evictions(events).map((e) => e.instanceId)).toEqual([draining.instanceId]);
+      // a's clients waited while b had the memory; they get a again once b's lease ends.
+      const servedDuringB = served;
+      kernel.releaseLease(b.lease.leaseRef);
+      await waitUntil(() => served > servedDuringB + 2, { message: 'a serving again after b' });
+    } finally {
+      busy = false;
+      await Promise.all(clients);
+    }
+    expect(errors).toEqual([]);
   }, 120_000);
 
   it('charges what llama-server reported once it is ready, and starts the same key next time from that figure', async () => {
