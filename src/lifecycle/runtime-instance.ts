@@ -21,6 +21,7 @@ import { CrashLoopBreaker } from './crash-loop-breaker.js';
 import { judgeHealth } from './health-judgement.js';
 import { HealthMonitor, type HealthObservation } from './health-monitor.js';
 import { type StartAttemptEnv, startWithPortRetries } from './start-attempt.js';
+import { runStopSequence } from './stop-sequence.js';
 
 /** Options of {@link RuntimeInstance}. */
 export interface RuntimeInstanceOptions {
@@ -501,31 +502,16 @@ export class RuntimeInstance {
         : this.#stoppedError(),
     );
     await this.#startTask?.catch(() => {});
-    if (this.backend.shutdown) {
-      const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(), this.#plan.stopTimeoutMs);
-      const timedOut = new Promise<void>((resolve) =>
-        timeout.signal.addEventListener('abort', () => resolve()),
-      );
-      try {
-        // A hook that ignores its signal cannot hold the stop past stopTimeoutMs.
-        await Promise.race([
-          this.backend.shutdown(this.target(), this.#probeContext(timeout.signal)),
-          timedOut,
-        ]);
-      } catch (error) {
-        this.#o.logger.warn({ err: error, instanceId: this.id }, 'backend shutdown hook failed');
-      } finally {
-        clearTimeout(timer);
-        timeout.abort();
-      }
-    }
     const proc = this.#proc;
-    if (proc) {
-      this.#expectedExits.add(proc);
-      await proc.stop({ timeoutMs: this.#plan.stopTimeoutMs });
-      await proc.exited;
-    }
+    if (proc) this.#expectedExits.add(proc);
+    await runStopSequence({
+      backend: this.backend,
+      target: this.target(),
+      proc,
+      stopTimeoutMs: this.#plan.stopTimeoutMs,
+      probeContext: (signal) => this.#probeContext(signal),
+      logger: this.#o.logger,
+    });
     this.#state = 'stopped';
     this.#health = 'unavailable';
     this.#healthDetail = 'stopped';
