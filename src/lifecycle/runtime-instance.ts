@@ -3,7 +3,7 @@ import type { Backend, InstanceTarget, ProbeContext } from '../backend/backend.j
 import type { BackendManifest } from '../contracts/backend-manifest.js';
 import type { EndpointDescriptor } from '../contracts/endpoint-descriptor.js';
 import type { InstanceSpec } from '../contracts/instance-spec.js';
-import type { HealthStatus, InstanceState, RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
+import type { InstanceState, RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
 import type { StartupPlan } from '../contracts/startup-plan.js';
 import {
   AbortedError,
@@ -20,6 +20,12 @@ import { buildEndpointDescriptor } from './build-endpoint-descriptor.js';
 import { CrashLoopBreaker } from './crash-loop-breaker.js';
 import { judgeHealth } from './health-judgement.js';
 import { HealthMonitor, type HealthObservation } from './health-monitor.js';
+import {
+  applyInstanceChange,
+  type InstanceChange,
+  type InstanceRecord,
+  initialInstanceRecord,
+} from './instance-record.js';
 import { type StartAttemptEnv, startWithPortRetries } from './start-attempt.js';
 import { runStopSequence } from './stop-sequence.js';
 
@@ -83,18 +89,10 @@ export class RuntimeInstance {
   #readyMetadata: Record<string, unknown> = {};
   #endpointCache: { plan: StartupPlan; descriptor: EndpointDescriptor } | undefined;
   #plan: StartupPlan;
-  #state: InstanceState = 'starting';
-  #health: HealthStatus = 'unavailable';
-  #healthDetail: string | null = 'starting';
+  #record: InstanceRecord;
   #proc: ManagedProcess | null = null;
-  #restarts = 0;
-  #attempt = 0;
-  #startedAt: number | null = null;
-  #readyAt: number | null = null;
-  #stoppedAt: number | null = null;
-  #degradedAt: number | null = null;
+  // The typed error behind `record.lastError`, rethrown to callers (a crash loop fails every further ensure).
   #lastError: KernelError | null = null;
-  #timings: Record<string, number> = {};
   #reported: Record<string, number> = {};
   #startTask: Promise<void> | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
@@ -109,12 +107,22 @@ export class RuntimeInstance {
     this.manifest = options.manifest;
     this.spec = options.spec;
     this.#plan = options.plan;
+    this.#record = initialInstanceRecord({
+      instanceId: this.id,
+      instanceKey: this.key,
+      backend: this.backend.id,
+    });
     this.#breaker = new CrashLoopBreaker(options.plan.restartPolicy, options.random);
   }
 
   /** Current lifecycle state. */
   get state(): InstanceState {
-    return this.#state;
+    return this.#record.state;
+  }
+
+  /** The instance's changing state as one plain record (what snapshots project and a store can persist). */
+  get record(): InstanceRecord {
+    return this.#record;
   }
 
   /** The plan of the current (or last) start. */
@@ -129,12 +137,13 @@ export class RuntimeInstance {
 
   /** Restarts after crashes so far. */
   get restarts(): number {
-    return this.#restarts;
+    return this.#record.restarts;
   }
 
   /** True while ready or degraded (serving). */
   get isUp(): boolean {
-    return this.#state === 'ready' || this.#state === 'degraded';
+    const { state } = this.#record;
+    return state === 'ready' || state === 'degraded';
   }
 
   /**
@@ -165,8 +174,9 @@ export class RuntimeInstance {
    */
   waitUntilReady(): Promise<void> {
     if (this.isUp) return Promise.resolve();
-    if (this.#state === 'failed') return Promise.reject(this.#lastError);
-    if (this.#state === 'stopping' || this.#state === 'stopped') return Promise.reject(this.#stoppedError());
+    const { state } = this.#record;
+    if (state === 'failed') return Promise.reject(this.#lastError);
+    if (state === 'stopping' || state === 'stopped') return Promise.reject(this.#stoppedError());
     return new Promise((resolve, reject) => this.#waiters.add({ resolve, reject }));
   }
 
@@ -177,7 +187,7 @@ export class RuntimeInstance {
    */
   stop(reason: StopReason = 'requested'): Promise<void> {
     if (this.#stopPromise) return this.#stopPromise;
-    if (this.#state === 'failed' || this.#state === 'stopped') return Promise.resolve();
+    if (this.#record.state === 'failed' || this.#record.state === 'stopped') return Promise.resolve();
     this.#stopPromise = this.#stop(reason);
     return this.#stopPromise;
   }
@@ -195,25 +205,26 @@ export class RuntimeInstance {
   /** A JSON-safe view of the instance now; the lease layer above knows `leaseCount` and passes it in. */
   snapshot(leaseCount = 0): RuntimeSnapshot {
     const plan = this.#plan;
+    const r = this.#record;
     return {
-      instanceId: this.id,
-      instanceKey: this.key,
-      backend: this.backend.id,
+      instanceId: r.instanceId,
+      instanceKey: r.instanceKey,
+      backend: r.backend,
       startupKind: plan.startupKind,
       managementMode: plan.managementMode,
-      state: this.#state,
-      health: this.#health,
-      healthDetail: this.#healthDetail,
+      state: r.state,
+      health: r.health,
+      healthDetail: r.healthDetail,
       leaseCount,
       endpoint: this.isUp ? this.endpoint() : null,
       ...(this.#proc && this.#proc.exitInfo === null ? { pid: this.#proc.pid } : {}),
       ...(plan.port === undefined ? {} : { port: plan.port }),
-      restarts: this.#restarts,
-      startedAt: this.#startedAt,
-      readyAt: this.#readyAt,
-      stoppedAt: this.#stoppedAt,
-      lastError: this.#lastError ? { code: this.#lastError.code, message: this.#lastError.message } : null,
-      timings: { ...this.#timings },
+      restarts: r.restarts,
+      startedAt: r.startedAt,
+      readyAt: r.readyAt,
+      stoppedAt: r.stoppedAt,
+      lastError: r.lastError ? { ...r.lastError } : null,
+      timings: { ...r.timings },
       memory: this.#o.memory?.() ?? null,
       metadata: { ...this.spec.metadata },
     };
@@ -241,6 +252,16 @@ export class RuntimeInstance {
   /** What probes and hooks see. */
   target(plan: StartupPlan = this.#plan, pid: number | undefined = this.#proc?.pid): InstanceTarget {
     return { instanceId: this.id, plan, baseUrl: plan.endpointTemplate.baseUrl, ...(pid ? { pid } : {}) };
+  }
+
+  // The one way the record changes; the event that tells the world comes with it.
+  #transition<K extends KernelEventName>(
+    change: InstanceChange,
+    event?: K,
+    payload?: Omit<KernelEventMap[K], 'instanceId' | 'instanceKey' | 'backend' | 'at'>,
+  ): void {
+    this.#record = applyInstanceChange(this.#record, change);
+    if (event && payload) this.#emit(event, payload);
   }
 
   #emit<K extends KernelEventName>(
@@ -333,22 +354,22 @@ export class RuntimeInstance {
 
   async #runStart(isRestart: boolean, readyTimeoutMs?: number, queuedAt?: number): Promise<void> {
     const signal = this.#startAbort.signal;
-    this.#startedAt = this.#o.now();
+    this.#transition({ startedAt: this.#o.now() });
     try {
       if (!isRestart && this.#o.admit) await this.#o.admit(signal);
       // The wait for memory counts as queueing, not as loading.
       const began = this.#o.now();
-      this.#startedAt = began;
+      this.#transition({ startedAt: began });
       const plan = isRestart ? await this.#replan(signal) : this.#plan;
       const started = await startWithPortRetries(this.#attemptEnv(), plan, {
         signal,
         ...(readyTimeoutMs === undefined ? {} : { readyTimeoutMs }),
         replan: (s) => this.#replan(s),
         onAttempt: (attemptPlan) => {
-          this.#attempt += 1;
           this.#reported = {};
-          this.#emit('instance.starting', {
-            attempt: this.#attempt,
+          const attempt = this.#record.attempt + 1;
+          this.#transition({ attempt }, 'instance.starting', {
+            attempt,
             ...(attemptPlan.port === undefined ? {} : { port: attemptPlan.port }),
           });
         },
@@ -378,16 +399,22 @@ export class RuntimeInstance {
 
   #markReady(spawnMs: number | null, began: number, queuedAt: number | undefined, detail?: string): void {
     const now = this.#o.now();
-    this.#state = 'ready';
-    this.#health = 'healthy';
-    this.#healthDetail = detail ?? null;
-    this.#readyAt = now;
     const queuedMs = queuedAt === undefined ? 0 : Math.max(0, began - queuedAt);
-    this.#timings = { readyMs: now - began, queuedMs, ...(spawnMs === null ? {} : { spawnMs }) };
-    if (Object.keys(this.#reported).length > 0) this.#o.onMeasured?.({ ...this.#reported });
     const pid = this.#proc?.pid;
     const port = this.#plan.port;
-    this.#emit('instance.ready', {
+    const change: InstanceChange = {
+      state: 'ready',
+      health: 'healthy',
+      healthDetail: detail ?? null,
+      readyAt: now,
+      timings: { readyMs: now - began, queuedMs, ...(spawnMs === null ? {} : { spawnMs }) },
+    };
+    // Measured before the event: whoever reacts to it sees the instance charged what it really holds.
+    if (Object.keys(this.#reported).length > 0) {
+      this.#record = applyInstanceChange(this.#record, change);
+      this.#o.onMeasured?.({ ...this.#reported });
+    }
+    this.#transition(change, 'instance.ready', {
       readyMs: now - began,
       queuedMs,
       ...(pid === undefined ? {} : { pid }),
@@ -417,15 +444,12 @@ export class RuntimeInstance {
     const monitor = this.#monitor;
     if (!monitor || !this.isUp) return;
     const verdict = judgeHealth({
-      state: this.#state === 'degraded' ? 'degraded' : 'ready',
+      state: this.#record.state === 'degraded' ? 'degraded' : 'ready',
       observation,
       failures: { health: monitor.failures('health'), functional: monitor.failures('functional') },
       threshold: this.#plan.healthFailureThreshold,
     });
-    if (verdict.health) {
-      this.#health = verdict.health;
-      this.#healthDetail = observation.detail;
-    }
+    if (verdict.health) this.#transition({ health: verdict.health, healthDetail: observation.detail });
     if (observation.status !== 'healthy') {
       this.#emit('probe.failed', {
         probe: observation.probe,
@@ -433,16 +457,15 @@ export class RuntimeInstance {
       });
     }
     if (verdict.transition === 'degrade') {
-      this.#state = 'degraded';
-      this.#degradedAt = this.#o.now();
-      this.#emit('instance.degraded', {
+      this.#transition({ state: 'degraded', degradedAt: this.#o.now() }, 'instance.degraded', {
         detail: observation.detail ?? observation.status,
         consecutiveFailures: observation.consecutiveFailures,
       });
     } else if (verdict.transition === 'recover') {
-      this.#state = 'ready';
-      this.#emit('instance.recovered', { degradedMs: this.#o.now() - (this.#degradedAt ?? this.#o.now()) });
-      this.#degradedAt = null;
+      const now = this.#o.now();
+      this.#transition({ state: 'ready', degradedAt: null }, 'instance.recovered', {
+        degradedMs: now - (this.#record.degradedAt ?? now),
+      });
     }
   }
 
@@ -451,6 +474,7 @@ export class RuntimeInstance {
     this.#monitor?.stop();
     this.#monitor = undefined;
     this.#lastError = error;
+    this.#transition({ lastError: { code: error.code, message: error.message } });
     const decision = this.#breaker.recordCrash(this.#o.now());
     if (decision.action === 'fail') {
       const context = { instanceId: this.id, backend: this.backend.id, lastLogLines: this.#ring.lines(20) };
@@ -459,12 +483,18 @@ export class RuntimeInstance {
       );
       return;
     }
-    this.#state = 'starting';
-    this.#health = 'unavailable';
-    this.#healthDetail = `restarting after: ${error.message}`;
-    this.#readyAt = null;
-    this.#restarts += 1;
-    this.#emit('instance.restarting', { restart: this.#restarts, delayMs: decision.delayMs });
+    const restart = this.#record.restarts + 1;
+    this.#transition(
+      {
+        state: 'starting',
+        health: 'unavailable',
+        healthDetail: `restarting after: ${error.message}`,
+        readyAt: null,
+        restarts: restart,
+      },
+      'instance.restarting',
+      { restart, delayMs: decision.delayMs },
+    );
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = undefined;
       this.#startTask = this.#runStart(true);
@@ -475,19 +505,26 @@ export class RuntimeInstance {
     this.#monitor?.stop();
     this.#monitor = undefined;
     clearTimeout(this.#restartTimer);
-    this.#state = 'failed';
-    this.#health = 'unavailable';
-    this.#healthDetail = error.message;
     this.#lastError = error;
-    this.#stoppedAt = this.#o.now();
-    this.#emit('instance.failed', { error: { code: error.code, message: error.message } });
+    const lastError = { code: error.code, message: error.message };
+    this.#transition(
+      {
+        state: 'failed',
+        health: 'unavailable',
+        healthDetail: error.message,
+        lastError,
+        stoppedAt: this.#o.now(),
+      },
+      'instance.failed',
+      { error: lastError },
+    );
     this.#settleWaiters(error);
     this.#o.onTerminal?.(this);
   }
 
   async #stop(reason: StopReason): Promise<void> {
-    const upSince = this.#readyAt;
-    this.#state = 'stopping';
+    const upSince = this.#record.readyAt;
+    this.#transition({ state: 'stopping' });
     clearTimeout(this.#restartTimer);
     this.#restartTimer = undefined;
     this.#monitor?.stop();
@@ -512,11 +549,12 @@ export class RuntimeInstance {
       probeContext: (signal) => this.#probeContext(signal),
       logger: this.#o.logger,
     });
-    this.#state = 'stopped';
-    this.#health = 'unavailable';
-    this.#healthDetail = 'stopped';
-    this.#stoppedAt = this.#o.now();
-    this.#emit('instance.stopped', { reason, uptimeMs: upSince === null ? null : this.#stoppedAt - upSince });
+    const stoppedAt = this.#o.now();
+    this.#transition(
+      { state: 'stopped', health: 'unavailable', healthDetail: 'stopped', stoppedAt },
+      'instance.stopped',
+      { reason, uptimeMs: upSince === null ? null : stoppedAt - upSince },
+    );
     this.#o.onTerminal?.(this);
   }
 }
