@@ -1,12 +1,7 @@
-// A request for a model that is not loaded, to its first token: through the gateway (which starts it), against
-// a raw spawn → /health → the same request, and against llama-server's router mode (which loads on demand).
-import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
-import getPort from 'get-port';
 import { Agent, request } from 'undici';
 import type { Benchmark } from './benchmark.js';
 import { startGatewayDaemon } from './gateway-bench-setup.js';
-import { startRouter } from './peer-servers.js';
+import { spawnRawLlamaServer, startRouter } from './peer-servers.js';
 import { figure } from './report.js';
 import { elapsed, summarize } from './stats.js';
 
@@ -45,37 +40,16 @@ export const gatewayCold: Benchmark = {
     );
     const gateway = bench.url;
     const raw = async () => {
-      const port = await getPort({ host: '127.0.0.1' });
       const t0 = process.hrtime.bigint();
-      const child = execa(
-        bench.binaryPath,
-        [
-          '--model',
-          bench.modelPath,
-          '--host',
-          '127.0.0.1',
-          '--port',
-          String(port),
-          '--ctx-size',
-          '512',
-          '--alias',
-          'tiny',
-        ],
-        { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', reject: false },
-      );
+      const { child, base } = await spawnRawLlamaServer(bench.binaryPath, [
+        '--model',
+        bench.modelPath,
+        '--ctx-size',
+        '512',
+        '--alias',
+        'tiny',
+      ]);
       try {
-        const base = `http://127.0.0.1:${port}`;
-        for (;;) {
-          const ok = await request(`${base}/health`)
-            .then(async (r) => {
-              await r.body.dump();
-              return r.statusCode === 200;
-            })
-            .catch(() => false);
-          if (ok) break;
-          if (child.exitCode !== null) throw new Error('raw llama-server exited');
-          await sleep(1);
-        }
         await firstToken(client, base);
         return elapsed(t0, process.hrtime.bigint(), 'ms');
       } finally {

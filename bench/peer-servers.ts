@@ -132,3 +132,40 @@ export async function startRouter(
     },
   };
 }
+
+/** A llama-server started by hand, the way a script without a kernel would: spawn, poll `/health`. */
+export interface RawLlamaServer {
+  child: ResultPromise;
+  /** Root URL (no `/v1`). */
+  base: string;
+}
+
+/**
+ * Spawns llama-server on a free port and polls `/health` every 1 ms until it answers 200 (the fastest a
+ * hand-written script can notice readiness): the baseline of the cold-start and swap benchmarks.
+ * @throws when the server exits first.
+ */
+export async function spawnRawLlamaServer(
+  binaryPath: string,
+  args: readonly string[],
+): Promise<RawLlamaServer> {
+  const port = await getPort({ host: '127.0.0.1' });
+  const child = execa(binaryPath, [...args, '--host', '127.0.0.1', '--port', String(port)], {
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'ignore',
+    reject: false,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (;;) {
+    const ok = await request(`${base}/health`)
+      .then(async (r) => {
+        await r.body.dump();
+        return r.statusCode === 200;
+      })
+      .catch(() => false);
+    if (ok) return { child, base };
+    if (child.exitCode !== null) throw new Error(`raw llama-server exited with ${child.exitCode}`);
+    await sleep(1);
+  }
+}

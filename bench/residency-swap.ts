@@ -4,15 +4,12 @@
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
-import getPort from 'get-port';
 import { Agent, request } from 'undici';
 import { createLlamaCppBackend } from '../backends/llama-cpp/index.js';
 import { createKernel } from '../src/index.js';
 import { realLlamaServer } from '../test/support/llama-fixture.js';
 import type { Benchmark } from './benchmark.js';
-import { startRouter } from './peer-servers.js';
+import { type RawLlamaServer, spawnRawLlamaServer, startRouter } from './peer-servers.js';
 import { figure } from './report.js';
 import { elapsed, summarize } from './stats.js';
 
@@ -77,39 +74,9 @@ export const residencySwap: Benchmark = {
     };
 
     // Raw: what a script does without a kernel.
-    let running: { child: ReturnType<typeof execa>; base: string } | undefined;
-    const spawnRaw = async (name: 'a' | 'b') => {
-      const port = await getPort({ host: '127.0.0.1' });
-      const child = execa(
-        binaryPath,
-        [
-          '--model',
-          files[name],
-          '--host',
-          '127.0.0.1',
-          '--port',
-          String(port),
-          '--ctx-size',
-          '512',
-          '--alias',
-          name,
-        ],
-        { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', reject: false },
-      );
-      const base = `http://127.0.0.1:${port}`;
-      for (;;) {
-        const ok = await request(`${base}/health`)
-          .then(async (r) => {
-            await r.body.dump();
-            return r.statusCode === 200;
-          })
-          .catch(() => false);
-        if (ok) break;
-        if (child.exitCode !== null) throw new Error('raw llama-server exited');
-        await sleep(1);
-      }
-      return { child, base };
-    };
+    let running: RawLlamaServer | undefined;
+    const spawnRaw = (name: 'a' | 'b') =>
+      spawnRawLlamaServer(binaryPath, ['--model', files[name], '--ctx-size', '512', '--alias', name]);
     context.defer(async () => {
       running?.child.kill('SIGKILL');
       await running?.child;

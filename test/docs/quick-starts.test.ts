@@ -9,28 +9,12 @@ import { execa, type ResultPromise } from 'execa';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realLlamaServer } from '../support/llama-fixture.js';
+import { commandLines } from '../support/markdown-commands.js';
 import { waitUntil } from '../support/wait-until.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 let xdgState = '';
 let daemon: ResultPromise | undefined;
-
-/** The `$ ` command lines of the first fenced block after `marker` in a Markdown file, comments removed. */
-function commandLines(file: string, marker: string): string[][] {
-  const text = readFileSync(join(ROOT, file), 'utf8');
-  const after = text.slice(text.indexOf(marker));
-  const block = /```[a-z]*\n([\s\S]*?)```/.exec(after)?.[1] ?? '';
-  return block
-    .split('\n')
-    .filter((line) => line.startsWith('$ '))
-    .map((line) =>
-      line
-        .slice(2)
-        .replace(/\s+#.*$/, '')
-        .trim()
-        .split(/\s+/),
-    );
-}
 
 beforeAll(async () => {
   await realLlamaServer(); // builds llama-server into the cache once, where `shic llama-server build` finds it

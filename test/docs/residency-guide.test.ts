@@ -1,7 +1,7 @@
 // guides/residency.md's "Try it", run verbatim from the repository root: three chat models, memory for two. The
 // third waits for the first one's lease to end, evicts it and loads. Events are followed alongside, as the guide
 // suggests, to check the decisions it describes.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,27 +10,13 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readControlFiles } from '../../src/control/state-files.js';
 import { realLlamaServer } from '../support/llama-fixture.js';
+import { commandLines } from '../support/markdown-commands.js';
 import { waitUntil } from '../support/wait-until.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const STATE = join(ROOT, 'examples', '.shic-residency');
 let xdgState = '';
 const background: ResultPromise[] = [];
-
-function commandLines(file: string, marker: string): string[][] {
-  const text = readFileSync(join(ROOT, file), 'utf8');
-  const block = /```sh\n([\s\S]*?)```/.exec(text.slice(text.indexOf(marker)))?.[1] ?? '';
-  return block
-    .split('\n')
-    .filter((line) => line.startsWith('$ '))
-    .map((line) =>
-      line
-        .slice(2)
-        .replace(/\s+#.*$/, '')
-        .trim()
-        .split(/\s+/),
-    );
-}
 
 beforeAll(async () => {
   await realLlamaServer();
