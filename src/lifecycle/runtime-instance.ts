@@ -93,7 +93,6 @@ export class RuntimeInstance {
   #proc: ManagedProcess | null = null;
   // The typed error behind `record.lastError`, rethrown to callers (a crash loop fails every further ensure).
   #lastError: KernelError | null = null;
-  #reported: Record<string, number> = {};
   #startTask: Promise<void> | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
   #monitor: HealthMonitor | undefined;
@@ -312,17 +311,17 @@ export class RuntimeInstance {
         this.#expectedExits.add(proc);
         await proc.stop({ timeoutMs: this.#plan.stopTimeoutMs });
       },
-      onSpawned: (proc, plan, spawnMs) =>
-        this.#emit('instance.spawned', {
-          pid: proc.pid,
-          spawnMs,
-          ...(plan.port === undefined ? {} : { port: plan.port }),
-        }),
-      onProgress: (report) => this.#emit('instance.progress', report),
-      onMemoryReport: (report) => {
-        this.#reported[report.device] = (this.#reported[report.device] ?? 0) + report.bytes;
+      report: (event) => {
+        if (event.type === 'spawned') {
+          const { proc, plan, spawnMs } = event;
+          this.#emit('instance.spawned', {
+            pid: proc.pid,
+            spawnMs,
+            ...(plan.port === undefined ? {} : { port: plan.port }),
+          });
+        } else if (event.type === 'progress') this.#emit('instance.progress', event.progress);
+        else this.#emit('probe.failed', { probe: 'readiness', detail: event.detail });
       },
-      onProbeFailed: (detail) => this.#emit('probe.failed', { probe: 'readiness', detail }),
     };
   }
 
@@ -366,7 +365,6 @@ export class RuntimeInstance {
         ...(readyTimeoutMs === undefined ? {} : { readyTimeoutMs }),
         replan: (s) => this.#replan(s),
         onAttempt: (attemptPlan) => {
-          this.#reported = {};
           const attempt = this.#record.attempt + 1;
           this.#transition({ attempt }, 'instance.starting', {
             attempt,
@@ -376,7 +374,7 @@ export class RuntimeInstance {
       });
       this.#readyMetadata = started.outcome.metadata ?? {};
       this.#endpointCache = undefined;
-      this.#markReady(started.spawnMs, began, queuedAt, started.outcome.detail);
+      this.#markReady(started.spawnMs, began, queuedAt, started.outcome.detail, started.memory);
     } catch (error) {
       if (this.#stopPromise) return;
       const failure = toKernelError(error, { instanceId: this.id, backend: this.backend.id });
@@ -397,7 +395,13 @@ export class RuntimeInstance {
     return plan;
   }
 
-  #markReady(spawnMs: number | null, began: number, queuedAt: number | undefined, detail?: string): void {
+  #markReady(
+    spawnMs: number | null,
+    began: number,
+    queuedAt: number | undefined,
+    detail: string | undefined,
+    memory: Record<string, number>,
+  ): void {
     const now = this.#o.now();
     const queuedMs = queuedAt === undefined ? 0 : Math.max(0, began - queuedAt);
     const pid = this.#proc?.pid;
@@ -410,9 +414,9 @@ export class RuntimeInstance {
       timings: { readyMs: now - began, queuedMs, ...(spawnMs === null ? {} : { spawnMs }) },
     };
     // Measured before the event: whoever reacts to it sees the instance charged what it really holds.
-    if (Object.keys(this.#reported).length > 0) {
+    if (Object.keys(memory).length > 0) {
       this.#record = applyInstanceChange(this.#record, change);
-      this.#o.onMeasured?.({ ...this.#reported });
+      this.#o.onMeasured?.({ ...memory });
     }
     this.#transition(change, 'instance.ready', {
       readyMs: now - began,

@@ -45,12 +45,15 @@ export interface StartAttemptEnv {
   adopt(proc: ManagedProcess, plan: StartupPlan): void;
   /** Stops a process the kernel no longer wants; its exit counts as expected. */
   discard(proc: ManagedProcess): Promise<void>;
-  onSpawned(proc: ManagedProcess, plan: StartupPlan, spawnMs: number): void;
-  onProgress(report: ProgressReport): void;
-  /** The server reported allocating a buffer (summed per device by the instance). */
-  onMemoryReport(report: { device: string; bytes: number }): void;
-  onProbeFailed(detail: string): void;
+  /** What happens while the attempt runs, as it happens (the instance turns each into a telemetry event). */
+  report(event: AttemptEvent): void;
 }
+
+/** Something a start attempt saw while it ran. */
+export type AttemptEvent =
+  | { type: 'spawned'; proc: ManagedProcess; plan: StartupPlan; spawnMs: number }
+  | { type: 'progress'; progress: ProgressReport }
+  | { type: 'probe-failed'; detail: string };
 
 /** A started, ready attempt. */
 export interface StartedAttempt {
@@ -58,6 +61,8 @@ export interface StartedAttempt {
   outcome: ReadinessOutcome;
   /** Spawn duration in ms (spawned plans only). */
   spawnMs: number | null;
+  /** What the server reported allocating while it loaded (`memoryReport` verdicts), summed per device, in bytes. */
+  memory: Record<string, number>;
 }
 
 // A backend hook that throws must not take the kernel down; its verdict is then "nothing learned".
@@ -90,6 +95,7 @@ export async function runStartAttempt(
     env.backend.probeReadiness(env.target(plan, proc?.pid), env.probeContext(signal));
   let proc: ManagedProcess | undefined;
   let spawnMs: number | null = null;
+  const memory: Record<string, number> = {};
 
   if (plan.transport) {
     const transport = plan.transport;
@@ -107,8 +113,9 @@ export async function runStartAttempt(
       onLine: (stream, line) => {
         const verdict = askBackend(env, { type: stream, line }, env.target(plan, proc?.pid));
         if (!verdict) return;
-        if (verdict.progress) env.onProgress(verdict.progress);
-        if (verdict.memoryReport) env.onMemoryReport(verdict.memoryReport);
+        if (verdict.progress) env.report({ type: 'progress', progress: verdict.progress });
+        const buffer = verdict.memoryReport;
+        if (buffer) memory[buffer.device] = (memory[buffer.device] ?? 0) + buffer.bytes;
         if (verdict.addressInUse) bindRace.abort();
         if (verdict.ready) for (const hint of readyHints) hint();
       },
@@ -123,7 +130,7 @@ export async function runStartAttempt(
         env.target(plan, spawned.pid),
       ),
     );
-    env.onSpawned(spawned, plan, spawnMs);
+    env.report({ type: 'spawned', proc: spawned, plan, spawnMs });
   }
 
   try {
@@ -139,11 +146,11 @@ export async function runStartAttempt(
         readyHints.add(fn);
         return () => readyHints.delete(fn);
       },
-      onProbeFailed: (detail) => env.onProbeFailed(detail),
+      onProbeFailed: (detail) => env.report({ type: 'probe-failed', detail }),
       signal: AbortSignal.any([options.signal, bindRace.signal]),
       now: env.now,
     });
-    return { proc: proc ?? null, outcome, spawnMs };
+    return { proc: proc ?? null, outcome, spawnMs, memory };
   } catch (error) {
     if (proc) await env.discard(proc);
     const exitedWithBindError =
