@@ -16,14 +16,52 @@ function deploymentOf(
   return cache.get(instanceId) ?? null;
 }
 
-/** Feeds kernel lifecycle events (starting, spawned, progress, ready, failed) into a progress display. */
+const MIB = 1024 * 1024;
+const mib = (bytes: Record<string, number>) =>
+  `${Math.round(Object.values(bytes).reduce((a, b) => a + b, 0) / MIB)} MiB`;
+
+/**
+ * Feeds kernel lifecycle events (starting, spawned, progress, ready, failed) and residency's decisions (waiting
+ * for memory, evictions, drains) into a progress display.
+ */
 export function watchDeploymentEvents(kernel: ControlKernel, progress: DeploymentProgress): () => void {
   const names = new Map<string, string | null>();
   return kernel.on('*', (event: KernelEvent) => {
-    if (!event.type.startsWith('instance.')) return;
+    if (!event.type.startsWith('instance.') && !event.type.startsWith('residency.')) return;
     const name = deploymentOf(kernel, names, (event as { instanceId: string }).instanceId);
     if (!name) return;
+    const holder = (instanceId: string) => deploymentOf(kernel, names, instanceId) ?? instanceId;
     switch (event.type) {
+      case 'residency.queued':
+        progress.update(name, {
+          phase: 'waiting for memory',
+          detail: `needs ${mib(event.bytes)}, queue position ${event.position}; held by ${
+            event.blocking.map((h) => `${holder(h.instanceId)} (${h.reason})`).join(', ') ||
+            'nothing evictable'
+          }`,
+        });
+        break;
+      case 'residency.evicting':
+        progress.update(name, {
+          phase: 'evicted',
+          detail: `idle ${formatDuration(event.idleMs)}, ${mib(event.bytes)} freed for ${holder(event.forInstanceId)}`,
+          done: 'ok',
+        });
+        break;
+      case 'residency.draining':
+        progress.update(name, {
+          phase: 'draining',
+          detail: `no new requests: ${holder(event.forInstanceId)} has waited ${formatDuration(event.waitedMs)} for its memory`,
+        });
+        break;
+      case 'residency.admitted':
+        if (event.waitedMs > 0 || event.evicted.length > 0) {
+          progress.update(name, {
+            phase: 'admitted',
+            detail: `${mib(event.bytes)} (${event.source}) after ${formatDuration(event.waitedMs)}`,
+          });
+        }
+        break;
       case 'instance.starting':
         progress.update(name, {
           phase: 'starting',
