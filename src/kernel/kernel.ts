@@ -81,10 +81,14 @@ export class Kernel {
         (error: unknown) => this.logger.error({ err: error }, 'reaping stale processes failed'),
       ),
       residencyOptions && this.#residency
-        ? detectMemoryBudget(residencyOptions).then((budget) => {
-            this.#residency?.setBudget(budget);
-            this.logger.info({ devices: budget.devices }, 'memory budget');
-          })
+        ? detectMemoryBudget(residencyOptions).then(
+            (budget) => {
+              this.#residency?.setBudget(budget);
+              this.logger.info({ devices: budget.devices }, 'memory budget');
+            },
+            // Without a budget nothing is enforced: better than a kernel that can start nothing.
+            (error: unknown) => this.logger.error({ err: error }, 'detecting the memory budget failed'),
+          )
         : undefined,
     ]).then(() => undefined);
     this.#manager = new InstanceManager({
