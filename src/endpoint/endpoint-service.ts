@@ -163,7 +163,7 @@ export class EndpointService {
       ...(target.policy === undefined ? {} : { policy: target.policy }),
     };
     // The result carries a claim (src/lifecycle/instance-manager.ts): it keeps the instance from idle stop and
-    // eviction until the lease below holds it, and is given back in #settle either way.
+    // eviction until the lease below holds it, and is given back in `settle` either way.
     const { instance, reused } = await this.#o.manager.ensureParsed(spec, signal ? { signal } : {});
     let lease: Lease;
     try {
