@@ -9,6 +9,7 @@ import { registerInstanceCommands } from './commands/instances.js';
 import { registerLeaseCommands } from './commands/leases.js';
 import { registerLlamaServerCommands } from './commands/llama-server.js';
 import { registerPsCommand } from './commands/ps.js';
+import { registerReloadCommand } from './commands/reload.js';
 import { registerRequestsCommand } from './commands/requests.js';
 import { registerSpawnCommand } from './commands/spawn.js';
 import { registerTinyModelCommand } from './commands/tiny-model.js';
@@ -37,6 +38,7 @@ export function createProgram(io: CliIo): Command {
     .addHelpText('after', '\nExit codes: 0 ok, 1 error, 2 usage.');
   registerUpCommand(program, io);
   registerPsCommand(program, io);
+  registerReloadCommand(program, io);
   registerRequestsCommand(program, io);
   registerUiCommand(program, io);
   registerEnsureCommand(program, io);

@@ -7,6 +7,7 @@ import { defaultStateDir } from '../kernel/kernel-options.js';
 import { type CliIo, onStopSignal, println } from './cli-context.js';
 import { createCliLogger } from './cli-logger.js';
 import { DeploymentProgress } from './render/deployment-progress.js';
+import { describeReload } from './render/describe-reload.js';
 import { watchDeploymentEvents } from './render/watch-deployment-events.js';
 
 /** Flags shared by `up`, `spawn` and `attach`. */
@@ -27,6 +28,8 @@ export interface ForegroundOptions {
   gatewayPort?: number;
   /** Models folder; replaces `gateway.modelsDir`. */
   modelsDir?: string;
+  /** Re-reads the config file (`shic reload`, SIGHUP); absent when the daemon runs without one. */
+  reloadConfig?: () => Promise<LoadedConfig>;
 }
 
 /** Help text of the `--allow-remote` flag (shared by `up`, `spawn` and `attach`). */
@@ -101,7 +104,19 @@ export async function runForeground(
         ...(options.gatewayPort === undefined ? {} : { port: options.gatewayPort }),
         ...(options.modelsDir === undefined ? {} : { modelsDir: resolve(options.modelsDir) }),
       },
+      ...(options.reloadConfig ? { reloadConfig: options.reloadConfig } : {}),
     });
+    // SIGHUP re-reads the config like `shic reload` (without --now); the diff goes to the terminal.
+    const onHangup = () => {
+      daemon.reload().then(
+        (report) => println(io, describeReload(report)),
+        (error: unknown) =>
+          io.stderr.write(
+            `reload failed, nothing changed: ${error instanceof Error ? error.message : String(error)}\n`,
+          ),
+      );
+    };
+    process.on('SIGHUP', onHangup);
     try {
       println(
         io,
@@ -138,6 +153,7 @@ export async function runForeground(
       const signal = await stop.stopped;
       logger.info({ signal }, 'stopping');
     } finally {
+      process.off('SIGHUP', onHangup);
       await daemon.close();
     }
     println(io, 'shic daemon stopped');

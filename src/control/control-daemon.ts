@@ -8,6 +8,7 @@ import { deploymentSchema, type GatewayConfig, type ResourcesConfig } from '../c
 import type { RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
 import { InvalidConfigError } from '../errors/error-catalog.js';
 import { errorMessage } from '../errors/error-message.js';
+import { KernelError } from '../errors/kernel-error.js';
 import { createGateway } from '../gateway/create-gateway.js';
 import { type GatewayServer, startGatewayServer } from '../gateway/gateway-server.js';
 import { RequestLog } from '../gateway/request-log.js';
@@ -17,6 +18,8 @@ import type { KernelOptions } from '../kernel/kernel-options.js';
 import type { ControlKernel } from './control-kernel.js';
 import { type ControlServer, isLoopbackHost, startControlServer } from './control-server.js';
 import { DeploymentCatalog } from './deployment-catalog.js';
+import { diffConfig } from './diff-config.js';
+import type { ReloadReport } from './reload-report.js';
 import { acquireDaemonLock, createToken, writeControlFiles, writeDaemonPointer } from './state-files.js';
 
 /** Options of {@link startDaemon}. */
@@ -42,6 +45,8 @@ export interface DaemonOptions {
   gateway?: { enabled?: boolean; host?: string; port?: number; modelsDir?: string };
   /** Builds the kernel. @default createKernel({ stateDir, logger, backends, residency }) */
   createKernel?: (options: KernelFactoryOptions) => ControlKernel;
+  /** Re-reads the config the daemon started from (`shic reload`, SIGHUP); absent = no reload. */
+  reloadConfig?: () => Promise<LoadedConfig>;
 }
 
 /** How an eager deployment's start ended. */
@@ -62,6 +67,13 @@ export interface Daemon {
   readonly token: string;
   /** Starts every `start: eager` deployment in parallel; failures are reported, not thrown. */
   startEager(signal?: AbortSignal): Promise<EagerStartResult[]>;
+  /**
+   * Re-reads the config and applies its deployments: new ones appear (eager ones start), removed and changed
+   * ones are retired — at once with `now`, else when their leases end — and changed ones start again from their
+   * new spec; unchanged ones are not touched. Other sections apply at the next `shic up` (`restartRequired`).
+   * @throws InvalidConfigError (nothing changes) for a bad config; KernelError `reload_unavailable`.
+   */
+  reload(options?: { now?: boolean }): Promise<ReloadReport>;
   /**
    * Drains the control API, closes the kernel (stopping what it spawned), closes the API within its grace and
    * removes the state files.
@@ -169,6 +181,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
     if (options.checkSpecs !== false) await checkDeployments(loaded, backends, ids);
     const catalog = new DeploymentCatalog(config.deployments, ids);
+    let runningConfig = config;
+    let reloadImpl: ((o: { now: boolean }) => Promise<ReloadReport>) | undefined;
     kernel = (options.createKernel ?? defaultKernel)({
       stateDir,
       logger,
@@ -199,6 +213,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       port: options.port ?? config.control.port,
       bodyLimitBytes: config.control.bodyLimitBytes,
       ...(gateway ? { gateway } : {}),
+      ...(options.reloadConfig ? { reload: (o: { now: boolean }) => reloadImpl!(o) } : {}),
     });
     if (gateway) {
       gatewayServer = await startGatewayServer({
@@ -226,6 +241,51 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     logger.info({ url: server.url, stateDir }, 'control API listening');
     const running = { kernel, server, gatewayServer };
     let closing: Promise<void> | undefined;
+    const startInBackground = (names: string[]) => {
+      for (const deployment of names.filter((name) => catalog.get(name).start === 'eager')) {
+        running.kernel.ensureInstance(catalog.instanceSpec(deployment)).catch((error: unknown) => {
+          logger.warn({ deployment, err: error }, 'reloaded deployment failed to start');
+        });
+      }
+    };
+    let reloading: Promise<unknown> = Promise.resolve();
+    reloadImpl = ({ now }) => {
+      // One reload at a time, in order: each diffs against what the one before applied.
+      const next = reloading.then(async (): Promise<ReloadReport> => {
+        if (!options.reloadConfig)
+          throw new KernelError('reload_unavailable', 'This daemon has no config file to reload.');
+        const fresh = await withModelsFolder(await options.reloadConfig(), gatewayConfig, logger);
+        const resolved = await resolveBackends(fresh.config, { baseDir: fresh.baseDir });
+        const registered = new Set(backends.map((b) => b.id));
+        const unknown = [...new Set(resolved.ids.values())].filter((id) => !registered.has(id));
+        if (unknown.length > 0) {
+          throw new InvalidConfigError(
+            `Invalid config: backends ${unknown.join(', ')} are not loaded in this daemon: restart shic up to add backends.`,
+            unknown.map((id) => ({ path: 'backends', message: `backend ${id} needs a restart of shic up` })),
+          );
+        }
+        if (options.checkSpecs !== false) await checkDeployments(fresh, resolved.backends, resolved.ids);
+        const diff = diffConfig(runningConfig, fresh.config);
+        catalog.replace(fresh.config.deployments, resolved.ids);
+        runningConfig = fresh.config;
+        const leaving = new Set([...diff.removed, ...diff.changed]);
+        const retired: ReloadReport['retired'] = [];
+        const stops: Promise<void>[] = [];
+        for (const instance of running.kernel.listInstances()) {
+          const deployment = instance.metadata.deployment;
+          if (typeof deployment !== 'string' || !leaving.has(deployment) || instance.state === 'stopped')
+            continue;
+          retired.push({ instanceId: instance.instanceId, deployment, leases: instance.leaseCount, now });
+          stops.push(running.kernel.retireInstance(instance.instanceId, { now }));
+        }
+        if (now) await Promise.all(stops);
+        startInBackground([...diff.added, ...diff.changed]);
+        logger.info({ ...diff, retired: retired.length }, 'config reloaded');
+        return { ...diff, file: fresh.file ?? null, retired };
+      });
+      reloading = next.catch(() => {});
+      return next;
+    };
     return {
       kernel,
       server,
@@ -234,6 +294,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       requests,
       stateDir,
       token,
+      reload: (o = {}) => reloadImpl!({ now: o.now === true }),
       async startEager(signal) {
         const eager = catalog.names().filter((name) => catalog.get(name).start === 'eager');
         return Promise.all(

@@ -37,6 +37,8 @@ export interface ControlKernel {
   listLeases(instanceId: string): Lease[];
   lookupInstance(instanceId: string): RuntimeSnapshot | undefined;
   stopInstance(instanceId: string): Promise<unknown>;
+  /** Stops an instance at once (`now`) or when its last lease ends, taking no new caller meanwhile. */
+  retireInstance(instanceId: string, options?: { now?: boolean }): Promise<void>;
   /** The last `n` output lines of an instance. @throws InstanceNotFoundError */
   instanceLogs(instanceId: string, n?: number): string[];
   /** Calls `listener` for each new output line; returns the unsubscribe function. @throws InstanceNotFoundError */

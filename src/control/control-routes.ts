@@ -16,6 +16,7 @@ import type { DeploymentCatalog, EndpointCall } from './deployment-catalog.js';
 import { exposeDescriptor } from './expose-descriptor.js';
 import type { HttpRouter, RouteRequest } from './http-router.js';
 import type { ControlMetrics } from './metrics.js';
+import type { ReloadReport } from './reload-report.js';
 import { openSseStream, type SseStream } from './sse-stream.js';
 
 /** What the routes share with the server. */
@@ -31,6 +32,8 @@ export interface ControlRouteContext {
   startedAt: number;
   /** Dashboard sessions, when the dashboard is served. */
   sessions: UiSessions | undefined;
+  /** The daemon's reload, when it has a config file to re-read. */
+  reload: ((options: { now: boolean }) => Promise<ReloadReport>) | undefined;
 }
 
 function snapshotOrThrow(kernel: ControlKernel, id: string) {
@@ -182,6 +185,16 @@ export function registerControlRoutes(router: HttpRouter, ctx: ControlRouteConte
         })),
     },
   }));
+
+  // Re-reads shic.yaml and applies its deployments (guides/cli.md, `shic reload`).
+  router.add('POST', '/v1/reload', async (request) => {
+    if (!ctx.reload) throw new KernelError('route_not_found', 'This daemon has no config file to reload.');
+    const body = (request.body ?? {}) as { now?: unknown };
+    if (body.now !== undefined && typeof body.now !== 'boolean') {
+      throw new KernelError('invalid_request', '`now` must be a boolean.', { details: { field: 'now' } });
+    }
+    return { json: await ctx.reload({ now: body.now === true }) };
+  });
 
   // Every live lease, for the dashboard and scripts.
   router.add('GET', '/v1/leases', async () => ({

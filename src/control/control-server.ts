@@ -16,6 +16,7 @@ import { type ControlErrorBody, toErrorResponse } from './error-mapping.js';
 import { HttpRouter, type RouteAuth, type RouteOutcome } from './http-router.js';
 import { ControlMetrics } from './metrics.js';
 import { readJsonBody } from './read-json-body.js';
+import type { ReloadReport } from './reload-report.js';
 import type { SseStream } from './sse-stream.js';
 
 /** Options of {@link startControlServer}. */
@@ -38,6 +39,8 @@ export interface ControlServerOptions {
   gateway?: Pick<Gateway, 'on' | 'requests' | 'inFlight'>;
   /** Serve the dashboard at `/ui` with one-time login links (a session cookie + CSRF token). @default true */
   dashboard?: boolean;
+  /** Re-reads the daemon's config (`POST /v1/reload`, `shic reload`); absent = the route answers 404. */
+  reload?: (options: { now: boolean }) => Promise<ReloadReport>;
   /** How long `close()` lets in-flight requests finish before it cuts their connections, in ms. @default 5000 */
   closeGraceMs?: number;
 }
@@ -157,6 +160,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
     startedAt: Date.now(),
     sessions,
+    reload: options.reload,
   });
   let draining = false;
 

@@ -55,8 +55,9 @@ export interface EndpointCall {
  * deployment name into an instance spec (eager start) or an `ensureEndpoint` call (same instance key).
  */
 export class DeploymentCatalog {
-  readonly #deployments: Map<string, Deployment>;
-  readonly #backendIds: ReadonlyMap<string, string>;
+  #deployments: Map<string, Deployment>;
+  #backendIds: ReadonlyMap<string, string>;
+  #version = 0;
 
   /** @param backendIds config `backend` value → registered backend id (a package name maps to its backend's id). */
   constructor(deployments: Record<string, Deployment>, backendIds: ReadonlyMap<string, string>) {
@@ -84,7 +85,20 @@ export class DeploymentCatalog {
   add(name: string, deployment: unknown): Deployment {
     const parsed = deploymentSchema.parse(deployment);
     this.#deployments.set(name, parsed);
+    this.#version += 1;
     return parsed;
+  }
+
+  /** Replaces every deployment (`shic reload`); readers that cache by name see a new `version`. */
+  replace(deployments: Record<string, Deployment>, backendIds: ReadonlyMap<string, string>): void {
+    this.#deployments = new Map(Object.entries(deployments));
+    this.#backendIds = backendIds;
+    this.#version += 1;
+  }
+
+  /** Changes whenever the deployments do. */
+  get version(): number {
+    return this.#version;
   }
 
   /** Deployment names in config order. */

@@ -15,7 +15,12 @@ import {
 } from '../contracts/endpoint-request.js';
 import type { InstanceSpec } from '../contracts/instance-spec.js';
 import type { Lease } from '../contracts/lease.js';
-import { IncompatibleError, InstanceNotFoundError, InstanceStoppedError } from '../errors/error-catalog.js';
+import {
+  AbortedError,
+  IncompatibleError,
+  InstanceNotFoundError,
+  InstanceStoppedError,
+} from '../errors/error-catalog.js';
 import { IdleTracker } from '../lease/idle-tracker.js';
 import { LeaseTable, type LeaseTableStats } from '../lease/lease-table.js';
 import type { InstanceManager } from '../lifecycle/instance-manager.js';
@@ -74,6 +79,8 @@ export class EndpointService {
   readonly leases: LeaseTable;
   readonly #idle: IdleTracker;
   readonly #unsubscribe: Array<() => void>;
+  // Instances a reload retired: no new caller; stopped when their last lease and claim are gone.
+  readonly #retiring = new Map<string, { done: Promise<void>; resolve: () => void }>();
 
   constructor(options: EndpointServiceOptions) {
     this.#o = options;
@@ -93,6 +100,7 @@ export class EndpointService {
         options.residency?.touch(instanceId);
       },
       onInstanceEmpty: (instanceId) => {
+        if (this.#stopIfRetired(instanceId)) return;
         this.#markIdle(instanceId);
         options.residency?.touch(instanceId);
         options.residency?.changed();
@@ -101,6 +109,10 @@ export class EndpointService {
     const gone = (reason: string) => (event: { instanceId: string }) => {
       this.leases.revokeInstance(event.instanceId, reason);
       this.#idle.forget(event.instanceId);
+    };
+    const retired = (event: { instanceId: string }) => {
+      this.#retiring.get(event.instanceId)?.resolve();
+      this.#retiring.delete(event.instanceId);
     };
     this.#unsubscribe = [
       // A claimed instance is about to be leased (or `settle` marks it idle): no timer armed just to be disarmed.
@@ -114,6 +126,8 @@ export class EndpointService {
       }),
       options.events.on('instance.failed', gone('instance failed')),
       options.events.on('instance.stopped', gone('instance stopped')),
+      options.events.on('instance.failed', retired),
+      options.events.on('instance.stopped', retired),
     ];
   }
 
@@ -232,6 +246,58 @@ export class EndpointService {
     await this.#o.manager.stop(instanceId, 'evicted');
   }
 
+  /**
+   * Retires an instance (a reload removed or changed its deployment): at once with `now` (its leases are
+   * revoked), else it takes no new caller and stops when its last lease and claim end. Resolves when it is gone.
+   */
+  retireInstance(instanceId: string, options: { now?: boolean } = {}): Promise<void> {
+    if (!this.#o.manager.get(instanceId)) return Promise.resolve();
+    if (options.now) return this.stopInstance(instanceId).catch(() => {});
+    let entry = this.#retiring.get(instanceId);
+    if (!entry) {
+      let resolve: () => void = () => {};
+      const done = new Promise<void>((r) => {
+        resolve = r;
+      });
+      entry = { done, resolve };
+      this.#retiring.set(instanceId, entry);
+    }
+    this.#stopIfRetired(instanceId);
+    return entry.done;
+  }
+
+  /** The wait before a retiring instance's key can be ensured again (undefined: it is not retiring). */
+  retiring(instanceId: string, signal?: AbortSignal): Promise<void> | undefined {
+    const entry = this.#retiring.get(instanceId);
+    if (!entry) return undefined;
+    if (!signal) return entry.done;
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () =>
+        reject(
+          new AbortedError(`Waiting for retired instance "${instanceId}" to stop was aborted.`, {
+            instanceId,
+          }),
+        );
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      void entry.done.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  // A retiring instance with no lease and no claim left is stopped now.
+  #stopIfRetired(instanceId: string): boolean {
+    if (!this.#retiring.has(instanceId)) return false;
+    if (this.leases.count(instanceId) > 0 || this.#o.manager.claims(instanceId) > 0) return true;
+    this.#idle.forget(instanceId);
+    this.#o.manager.stop(instanceId, 'requested').catch((error: unknown) => {
+      this.#o.logger.warn({ err: error, instanceId }, 'stopping a retired instance failed');
+    });
+    return true;
+  }
+
   /** Stops idle timers and lease expiry; waiters fail with `kernel_closed`. */
   close(): void {
     for (const off of this.#unsubscribe) off();
@@ -293,6 +359,7 @@ export class EndpointService {
     this.#o.manager.unclaim(instance);
     const left = this.#o.manager.claims(instance.id);
     if (left === 0) this.#o.residency?.changed();
+    if (left === 0 && this.leases.count(instance.id) === 0 && this.#stopIfRetired(instance.id)) return;
     if (left > 0 || this.leases.count(instance.id) > 0 || !instance.isUp) return;
     if (!startedHere) {
       this.#markIdle(instance.id);

@@ -44,6 +44,7 @@ function stateOf(snapshot: RuntimeSnapshot): ModelState {
 export class ModelRouter {
   readonly #catalog: DeploymentCatalog;
   readonly #routes = new Map<string, string>();
+  #version = -1;
   readonly #createdAt = Math.floor(Date.now() / 1000);
 
   readonly #infer: ((model: string) => unknown) | undefined;
@@ -55,7 +56,16 @@ export class ModelRouter {
   constructor(catalog: DeploymentCatalog, infer?: (model: string) => unknown) {
     this.#catalog = catalog;
     this.#infer = infer;
+    this.#refresh();
+  }
+
+  // Names, then aliases, then model identities, from the catalog as it is now (it changes on `shic reload`).
+  #refresh(): void {
+    if (this.#version === this.#catalog.version) return;
+    this.#version = this.#catalog.version;
+    const catalog = this.#catalog;
     const names = catalog.names();
+    this.#routes.clear();
     for (const name of names) this.#routes.set(name, name);
     for (const name of names) {
       for (const alias of catalog.get(name).aliases)
@@ -69,12 +79,13 @@ export class ModelRouter {
 
   /** @throws UnknownModelError listing the deployment names. */
   resolve(model: string): string {
+    this.#refresh();
     const name = this.#routes.get(model);
     if (name !== undefined) return name;
     const inferred = this.#infer?.(model);
     if (inferred === undefined) throw new UnknownModelError(model, this.#catalog.names());
     this.#catalog.add(model, inferred);
-    this.#routes.set(model, model);
+    this.#refresh();
     return model;
   }
 

@@ -99,6 +99,9 @@ export class Kernel {
       spawnExtras: { records, ...(this.#watchdog ? { watchdog: this.#watchdog } : {}) },
       beforeEnsure: () => this.#init,
       ...(this.#residency ? { residency: this.#residency } : {}),
+      holdBack: (instanceId, signal) =>
+        this.#endpoints.retiring(instanceId, signal) ??
+        (this.#residency?.isDraining(instanceId) ? this.#residency.drained(instanceId, signal) : undefined),
     });
     this.#endpoints = new EndpointService({
       registry: this.#registry,
@@ -262,6 +265,15 @@ export class Kernel {
   async stopInstance(instanceId: string): Promise<void> {
     this.#assertOpen();
     await this.#endpoints.stopInstance(instanceId);
+  }
+
+  /**
+   * Retires an instance: at once with `now` (leases revoked), else it takes no new caller and stops when its last
+   * lease ends (`shic reload` retires the instances of removed and changed deployments). Resolves when it is gone.
+   */
+  retireInstance(instanceId: string, options: { now?: boolean } = {}): Promise<void> {
+    this.#assertOpen();
+    return this.#endpoints.retireInstance(instanceId, options);
   }
 
   /** Forgets a crash loop for an instance key, so the next ensure starts afresh. */

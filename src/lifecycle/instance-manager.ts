@@ -68,6 +68,11 @@ export interface InstanceManagerOptions {
   random?: () => number;
   /** Memory-aware admission; absent = every start is admitted. */
   residency?: Residency;
+  /**
+   * A serving instance that must take no new caller (residency drains it, a reload retires it): the promise to
+   * wait for before ensuring again; `undefined` = hand it out.
+   */
+  holdBack?: (instanceId: string, signal?: AbortSignal) => Promise<void> | undefined;
 }
 
 /** Options of {@link InstanceManager.ensure}. */
@@ -130,12 +135,10 @@ export class InstanceManager {
     spec: InstanceSpec,
     options: EnsureInstanceOptions,
   ): EnsureInstanceResult | Promise<EnsureInstanceResult> {
-    // Draining for a start that waited past the fairness bound: no new lease; look again once it is gone.
-    if (this.#o.residency?.isDraining(instance.id)) {
-      return this.#o.residency
-        .drained(instance.id, options.signal)
-        .then(() => this.ensureParsed(spec, options));
-    }
+    // Drained for a start that waited past the fairness bound, or retired by a reload: no new caller; look again
+    // once it is gone.
+    const held = this.#o.holdBack?.(instance.id, options.signal);
+    if (held) return held.then(() => this.ensureParsed(spec, options));
     const dying = instance.deadProcessExit();
     if (!dying) {
       this.#claim(instance);

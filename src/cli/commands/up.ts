@@ -33,13 +33,25 @@ export function registerUpCommand(program: Command, io: CliIo): void {
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join('|')}`, parseLogLevel)
     .action(async (configPath: string | undefined, opts, command: Command) => {
       const file = configPath ?? (existsSync('shic.yaml') ? 'shic.yaml' : undefined);
-      const loaded = file
-        ? await loadConfigFile(file, { env: io.env })
-        : parseConfigObject({}, { env: io.env });
       const stateDir = command.optsWithGlobals().stateDir as string | undefined;
-      if (stateDir) loaded.stateDir = resolve(stateDir);
+      // The same reading at start and at every `shic reload` / SIGHUP.
+      const load = async () => {
+        const loaded = file
+          ? await loadConfigFile(file, { env: io.env })
+          : parseConfigObject({}, { env: io.env });
+        if (stateDir) loaded.stateDir = resolve(stateDir);
+        return loaded;
+      };
       // Commander defaults a `--no-x` flag to true: only an explicit --no-gateway overrides gateway.enabled.
       const { gateway, ...rest } = opts;
-      await runForeground(loaded, { ...rest, ...(gateway === false ? { gateway: false } : {}) }, io);
+      await runForeground(
+        await load(),
+        {
+          ...rest,
+          ...(gateway === false ? { gateway: false } : {}),
+          ...(file ? { reloadConfig: load } : {}),
+        },
+        io,
+      );
     });
 }
