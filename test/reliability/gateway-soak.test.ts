@@ -33,6 +33,9 @@ let gateway: Gateway;
 let server: GatewayServer;
 let client: Agent;
 let cancelled = 0;
+// llama-server's debug line when a client left after its generation had already ended (nothing to cancel):
+// tells a generation that ran to its end apart from an abort that never reached llama-server.
+let finishedBeforeCancel = 0;
 const unfollow: Array<() => void> = [];
 
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -80,6 +83,7 @@ describe(`gateway soak: ${REQUESTS} requests, ${DISCONNECT_SHARE * 100} % discon
       unfollow.push(
         kernel.followInstanceLogs(instance.instanceId, (entry) => {
           if (entry.line.includes('cancel task')) cancelled += 1;
+          if (entry.line.includes('all tasks already finished')) finishedBeforeCancel += 1;
         }),
       );
     }
@@ -153,6 +157,7 @@ describe(`gateway soak: ${REQUESTS} requests, ${DISCONNECT_SHARE * 100} % discon
       ['completed (plain / streamed)', `${counts.ok} / ${counts.streamedOk}`],
       ['disconnected mid-stream', String(counts.disconnected)],
       ['llama-server "cancel task" lines', String(cancelled)],
+      ['"all tasks already finished" lines', String(finishedBeforeCancel)],
       ['failed', String(counts.failed)],
       ['leases left', String(leases)],
       ['slots still generating', String(generating.reduce((a, b) => a + b, 0))],
