@@ -15,12 +15,7 @@ import {
 } from '../contracts/endpoint-request.js';
 import type { InstanceSpec } from '../contracts/instance-spec.js';
 import type { Lease } from '../contracts/lease.js';
-import {
-  AbortedError,
-  IncompatibleError,
-  InstanceNotFoundError,
-  InstanceStoppedError,
-} from '../errors/error-catalog.js';
+import { IncompatibleError, InstanceNotFoundError, InstanceStoppedError } from '../errors/error-catalog.js';
 import { IdleTracker } from '../lease/idle-tracker.js';
 import { LeaseTable, type LeaseTableStats } from '../lease/lease-table.js';
 import type { InstanceManager } from '../lifecycle/instance-manager.js';
@@ -266,25 +261,9 @@ export class EndpointService {
     return entry.done;
   }
 
-  /** The wait before a retiring instance's key can be ensured again (undefined: it is not retiring). */
-  retiring(instanceId: string, signal?: AbortSignal): Promise<void> | undefined {
-    const entry = this.#retiring.get(instanceId);
-    if (!entry) return undefined;
-    if (!signal) return entry.done;
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () =>
-        reject(
-          new AbortedError(`Waiting for retired instance "${instanceId}" to stop was aborted.`, {
-            instanceId,
-          }),
-        );
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      void entry.done.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
+  /** Resolves when a retiring instance is gone; undefined when it is not retiring. */
+  retiring(instanceId: string): Promise<void> | undefined {
+    return this.#retiring.get(instanceId)?.done;
   }
 
   // A retiring instance with no lease and no claim left is stopped now.

@@ -99,9 +99,7 @@ export class Kernel {
       spawnExtras: { records, ...(this.#watchdog ? { watchdog: this.#watchdog } : {}) },
       beforeEnsure: () => this.#init,
       ...(this.#residency ? { residency: this.#residency } : {}),
-      holdBack: (instanceId, signal) =>
-        this.#endpoints.retiring(instanceId, signal) ??
-        (this.#residency?.isDraining(instanceId) ? this.#residency.drained(instanceId, signal) : undefined),
+      holdBack: (instanceId) => this.#endpoints.retiring(instanceId) ?? this.#residency?.drained(instanceId),
     });
     this.#endpoints = new EndpointService({
       registry: this.#registry,

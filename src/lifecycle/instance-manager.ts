@@ -72,7 +72,7 @@ export interface InstanceManagerOptions {
    * A serving instance that must take no new caller (residency drains it, a reload retires it): the promise to
    * wait for before ensuring again; `undefined` = hand it out.
    */
-  holdBack?: (instanceId: string, signal?: AbortSignal) => Promise<void> | undefined;
+  holdBack?: (instanceId: string) => Promise<void> | undefined;
 }
 
 /** Options of {@link InstanceManager.ensure}. */
@@ -124,6 +124,26 @@ export class InstanceManager {
     else this.#claims.delete(instance);
   }
 
+  // This caller's wait for a held-back instance to go; its signal ends only its own wait.
+  #heldBack(instance: RuntimeInstance, gone: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+    if (!signal) return gone;
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () =>
+        reject(
+          new AbortedError(`Waiting for instance "${instance.id}" to make way was aborted.`, {
+            instanceId: instance.id,
+            backend: instance.backend.id,
+          }),
+        );
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      void gone.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
   #claim(instance: RuntimeInstance): void {
     this.#claims.set(instance, (this.#claims.get(instance) ?? 0) + 1);
   }
@@ -137,8 +157,9 @@ export class InstanceManager {
   ): EnsureInstanceResult | Promise<EnsureInstanceResult> {
     // Drained for a start that waited past the fairness bound, or retired by a reload: no new caller; look again
     // once it is gone.
-    const held = this.#o.holdBack?.(instance.id, options.signal);
-    if (held) return held.then(() => this.ensureParsed(spec, options));
+    const held = this.#o.holdBack?.(instance.id);
+    if (held)
+      return this.#heldBack(instance, held, options.signal).then(() => this.ensureParsed(spec, options));
     const dying = instance.deadProcessExit();
     if (!dying) {
       this.#claim(instance);

@@ -229,32 +229,12 @@ export class Residency {
     if (this.#residents.delete(instanceId)) void this.#pump();
   }
 
-  /** Whether the instance drains: it keeps its leases but takes no new one until it is evicted. */
-  isDraining(instanceId: string): boolean {
-    return this.#draining.has(instanceId);
-  }
-
   /**
    * Resolves when the draining instance is gone (or drains no more because its waiter left); an ensure then
-   * looks again and queues for memory like any other start.
-   * @throws AbortedError when `signal` aborts first.
+   * looks again and queues for memory like any other start. Undefined when it does not drain.
    */
-  drained(instanceId: string, signal?: AbortSignal): Promise<void> {
-    const drain = this.#draining.get(instanceId);
-    if (!drain) return Promise.resolve();
-    if (!signal) return drain.done;
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () =>
-        reject(
-          new AbortedError(`Waiting for instance "${instanceId}" to drain was aborted.`, { instanceId }),
-        );
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      void drain.done.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
+  drained(instanceId: string): Promise<void> | undefined {
+    return this.#draining.get(instanceId)?.done;
   }
 
   /** The instance was used (leased or released): it becomes the most recently used. */
