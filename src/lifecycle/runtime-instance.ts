@@ -406,19 +406,16 @@ export class RuntimeInstance {
     const queuedMs = queuedAt === undefined ? 0 : Math.max(0, began - queuedAt);
     const pid = this.#proc?.pid;
     const port = this.#plan.port;
-    const change: InstanceChange = {
+    this.#transition({
       state: 'ready',
       health: 'healthy',
       healthDetail: detail ?? null,
       readyAt: now,
       timings: { readyMs: now - began, queuedMs, ...(spawnMs === null ? {} : { spawnMs }) },
-    };
+    });
     // Measured before the event: whoever reacts to it sees the instance charged what it really holds.
-    if (Object.keys(memory).length > 0) {
-      this.#record = applyInstanceChange(this.#record, change);
-      this.#o.onMeasured?.({ ...memory });
-    }
-    this.#transition(change, 'instance.ready', {
+    if (Object.keys(memory).length > 0) this.#o.onMeasured?.({ ...memory });
+    this.#emit('instance.ready', {
       readyMs: now - began,
       queuedMs,
       ...(pid === undefined ? {} : { pid }),
