@@ -1,9 +1,6 @@
 import type { KernelEvent } from '../../telemetry/kernel-events.js';
+import { describeMemoryWait } from './describe-memory-wait.js';
 import { formatDuration } from './format-duration.js';
-
-const MIB = 1024 * 1024;
-const mib = (bytes: Record<string, number>) =>
-  `${Math.round(Object.values(bytes).reduce((a, b) => a + b, 0) / MIB)} MiB`;
 
 /**
  * One progress line for `shic ensure` from a kernel event about the deployment it waits for: waiting for memory
@@ -16,9 +13,7 @@ export function describeEnsureProgress(
 ): string | undefined {
   switch (event.type) {
     case 'residency.queued':
-      return `waiting for memory: needs ${mib(event.bytes)}, queue position ${event.position}; held by ${
-        event.blocking.map((h) => `${nameOf(h.instanceId)} (${h.reason})`).join(', ') || 'nothing evictable'
-      }`;
+      return `waiting for memory: ${describeMemoryWait(event, nameOf)}`;
     case 'residency.admitted':
       if (event.waitedMs === 0 && event.evicted.length === 0) return undefined;
       return `memory admitted after ${formatDuration(event.waitedMs)}${

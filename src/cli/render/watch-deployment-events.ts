@@ -1,6 +1,7 @@
 import type { ControlKernel } from '../../control/control-kernel.js';
 import type { KernelEvent } from '../../telemetry/kernel-events.js';
 import type { DeploymentProgress } from './deployment-progress.js';
+import { describeMemoryWait, mibOf } from './describe-memory-wait.js';
 import { formatDuration } from './format-duration.js';
 
 // Events carry instance ids; the deployment name is in the instance's metadata (set by DeploymentCatalog).
@@ -15,10 +16,6 @@ function deploymentOf(
   }
   return cache.get(instanceId) ?? null;
 }
-
-const MIB = 1024 * 1024;
-const mib = (bytes: Record<string, number>) =>
-  `${Math.round(Object.values(bytes).reduce((a, b) => a + b, 0) / MIB)} MiB`;
 
 /**
  * Feeds kernel lifecycle events (starting, spawned, progress, ready, failed) and residency's decisions (waiting
@@ -35,16 +32,13 @@ export function watchDeploymentEvents(kernel: ControlKernel, progress: Deploymen
       case 'residency.queued':
         progress.update(name, {
           phase: 'waiting for memory',
-          detail: `needs ${mib(event.bytes)}, queue position ${event.position}; held by ${
-            event.blocking.map((h) => `${holder(h.instanceId)} (${h.reason})`).join(', ') ||
-            'nothing evictable'
-          }`,
+          detail: describeMemoryWait(event, holder),
         });
         break;
       case 'residency.evicting':
         progress.update(name, {
           phase: 'evicted',
-          detail: `idle ${formatDuration(event.idleMs)}, ${mib(event.bytes)} freed for ${holder(event.forInstanceId)}`,
+          detail: `idle ${formatDuration(event.idleMs)}, ${mibOf(event.bytes)} freed for ${holder(event.forInstanceId)}`,
           done: 'ok',
         });
         break;
@@ -58,7 +52,7 @@ export function watchDeploymentEvents(kernel: ControlKernel, progress: Deploymen
         if (event.waitedMs > 0 || event.evicted.length > 0) {
           progress.update(name, {
             phase: 'admitted',
-            detail: `${mib(event.bytes)} (${event.source}) after ${formatDuration(event.waitedMs)}`,
+            detail: `${mibOf(event.bytes)} (${event.source}) after ${formatDuration(event.waitedMs)}`,
           });
         }
         break;
