@@ -30,6 +30,8 @@ export interface ForegroundOptions {
   modelsDir?: string;
   /** Re-reads the config file (`shic reload`, SIGHUP); absent when the daemon runs without one. */
   reloadConfig?: () => Promise<LoadedConfig>;
+  /** `--adopt` / `--no-adopt`: replaces `state.adopt`. */
+  adopt?: boolean;
 }
 
 /** Help text of the `--allow-remote` flag (shared by `up`, `spawn` and `attach`). */
@@ -60,6 +62,10 @@ export async function runForeground(
   io: CliIo,
 ): Promise<void> {
   const stop = onStopSignal();
+  let handOver: ((keep: boolean) => void) | undefined;
+  const shutdownAsked = new Promise<{ keep: boolean }>((resolve) => {
+    handOver = (keep) => resolve({ keep });
+  });
   try {
     const { isLoopbackHost } = await import('../control/control-server.js');
     const { startDaemon } = await import('../control/control-daemon.js');
@@ -92,6 +98,8 @@ export async function runForeground(
         'gateway',
       );
     }
+    let keep = false;
+    let kept = 0;
     const daemon = await startDaemon({
       loaded,
       logger,
@@ -105,6 +113,8 @@ export async function runForeground(
         ...(options.modelsDir === undefined ? {} : { modelsDir: resolve(options.modelsDir) }),
       },
       ...(options.reloadConfig ? { reloadConfig: options.reloadConfig } : {}),
+      ...(options.adopt === undefined ? {} : { adopt: options.adopt }),
+      onShutdown: ({ keep }) => handOver?.(keep),
     });
     // SIGHUP re-reads the config like `shic reload` (without --now); the diff goes to the terminal.
     const onHangup = () => {
@@ -123,6 +133,13 @@ export async function runForeground(
         `shic daemon listening on ${daemon.server.url} (pid ${process.pid}, state ${daemon.stateDir})`,
       );
       println(io, `dashboard at ${daemon.server.url}/ui/ — \`shic ui\` prints a one-time login link`);
+      const adoption = daemon.adoption;
+      if (adoption && adoption.adopted.length > 0) {
+        const names = adoption.adopted.map((a) => `${a.deployment ?? a.instanceId} (pid ${a.pid})`);
+        println(io, `adopted ${adoption.adopted.length} running server(s): ${names.join(', ')}`);
+      }
+      for (const s of adoption?.stopped ?? [])
+        io.stderr.write(`not adopted ${s.deployment ?? s.instanceId} (pid ${s.pid}): ${s.reason}, stopped\n`);
       if (daemon.gateway) {
         const models = daemon.catalog.names();
         println(
@@ -150,13 +167,27 @@ export async function runForeground(
         }
       }
       if (!stop.signal.aborted) println(io, 'Press Ctrl-C to stop.');
-      const signal = await stop.stopped;
-      logger.info({ signal }, 'stopping');
+      // SIGTERM (a service manager's stop or restart) and `shic restart` hand the servers over when adoption is on;
+      // Ctrl-C stops them.
+      const reason = await Promise.race([
+        stop.stopped.then((signal) => ({ keep: signal === 'SIGTERM', signal })),
+        shutdownAsked.then(({ keep }) => ({ keep, signal: 'shutdown request' })),
+      ]);
+      keep = reason.keep && daemon.adopts;
+      logger.info({ signal: reason.signal, keep }, 'stopping');
     } finally {
       process.off('SIGHUP', onHangup);
-      await daemon.close();
+      kept = keep
+        ? daemon.kernel.listInstances().filter((i) => i.state === 'ready' || i.state === 'degraded').length
+        : 0;
+      await daemon.close({ keep });
     }
-    println(io, 'shic daemon stopped');
+    println(
+      io,
+      kept > 0
+        ? `shic daemon stopped; ${kept} server(s) kept running for the next \`shic up\` on ${daemon.stateDir} (stopped after ${Math.round(loaded.config.state.adoptGraceMs / 1000)} s if none adopts them)`
+        : 'shic daemon stopped',
+    );
   } finally {
     stop.dispose();
   }

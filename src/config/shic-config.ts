@@ -380,6 +380,38 @@ export const backendPackageSchema = z.strictObject({
 });
 export type BackendPackage = z.output<typeof backendPackageSchema>;
 
+/** Durable state: adoption across daemon restarts and the request records' retention (guides/durable-state.md). */
+export const stateConfigSchema = z.strictObject({
+  /**
+   * Keep model servers running across a daemon restart: `shic restart` (or `shic up` stopped with `--keep`) hands
+   * them over, and after a crash the watchdog waits `adoptGraceMs` for the next `shic up` to adopt them. @default false
+   */
+  adopt: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Keep model servers running across a daemon restart and adopt them at the next `shic up`; default false',
+    ),
+  /** How long servers of a daemon that died wait for a successor before its watchdog kills them, in ms. @default 60000 */
+  adoptGraceMs: timeoutMs
+    .default(60_000)
+    .describe(
+      'How long servers of a daemon that died wait for a successor before they are killed, in ms; default 60000',
+    ),
+  /** Gateway request records kept in the store: at most this many. @default 100000 */
+  requestsMaxCount: z
+    .number()
+    .int()
+    .positive()
+    .default(100_000)
+    .describe('Gateway request records kept in the store: at most this many; default 100000'),
+  /** Gateway request records older than this are deleted, in ms. @default 604800000 (7 days) */
+  requestsMaxAgeMs: timeoutMs
+    .default(604_800_000)
+    .describe('Gateway request records older than this are deleted, in ms; default 604800000 (7 days)'),
+});
+export type StateConfig = z.output<typeof stateConfigSchema>;
+
 /** The `shic.yaml` file (guides/cli.md). */
 export const shicConfigSchema = z
   .strictObject({
@@ -406,6 +438,10 @@ export const shicConfigSchema = z
     resources: resourcesConfigSchema
       .default(resourcesConfigSchema.parse({}))
       .describe('Memory budgets, reserve and queue deadline (guides/residency.md)'),
+    /** Adoption across restarts and request-record retention. */
+    state: stateConfigSchema
+      .default(stateConfigSchema.parse({}))
+      .describe('Adoption across daemon restarts and request-record retention (guides/durable-state.md)'),
     /** The OpenAI-compatible gateway `shic up` serves. */
     gateway: gatewayConfigSchema
       .default(gatewayConfigSchema.parse({}))

@@ -46,6 +46,8 @@ export const runtimeSnapshotSchema = z.strictObject({
     })
     .nullable()
     .default(null),
+  /** When this daemon adopted the server from a previous one (guides/durable-state.md), epoch ms; null when it started it. */
+  adoptedAt: z.number().int().nullable().default(null),
   metadata: metadataSchema.default({}),
 });
 export type RuntimeSnapshot = z.output<typeof runtimeSnapshotSchema>;

@@ -11,10 +11,12 @@ import { errorMessage } from '../errors/error-message.js';
 import { KernelError } from '../errors/kernel-error.js';
 import { createGateway } from '../gateway/create-gateway.js';
 import { type GatewayServer, startGatewayServer } from '../gateway/gateway-server.js';
-import { RequestLog } from '../gateway/request-log.js';
+import { type RequestHistory, RequestLog } from '../gateway/request-log.js';
 import { scanModelsFolder } from '../gateway/scan-models-folder.js';
+import type { AdoptionReport } from '../kernel/adopt-instances.js';
 import { createKernel } from '../kernel/create-kernel.js';
 import type { KernelOptions } from '../kernel/kernel-options.js';
+import { StateStore } from '../store/state-store.js';
 import type { ControlKernel } from './control-kernel.js';
 import { type ControlServer, isLoopbackHost, startControlServer } from './control-server.js';
 import { DeploymentCatalog } from './deployment-catalog.js';
@@ -47,6 +49,10 @@ export interface DaemonOptions {
   createKernel?: (options: KernelFactoryOptions) => ControlKernel;
   /** Re-reads the config the daemon started from (`shic reload`, SIGHUP); absent = no reload. */
   reloadConfig?: () => Promise<LoadedConfig>;
+  /** Replaces `state.adopt` (`shic up --adopt` / `--no-adopt`). */
+  adopt?: boolean;
+  /** `POST /v1/shutdown` (`shic restart`): the caller stops the daemon, keeping its servers when asked to. */
+  onShutdown?: (options: { keep: boolean }) => void;
 }
 
 /** How an eager deployment's start ended. */
@@ -61,8 +67,14 @@ export interface Daemon {
   readonly catalog: DeploymentCatalog;
   /** The OpenAI-compatible gateway's listener, unless `gateway.enabled: false`. */
   readonly gateway: GatewayServer | undefined;
-  /** Finished gateway requests (empty without a gateway). */
-  readonly requests: RequestLog;
+  /** Finished gateway requests, kept in the state store (empty without a gateway). */
+  readonly requests: RequestHistory;
+  /** The state store (`<stateDir>/shic.db`). */
+  readonly store: StateStore;
+  /** What this start did with the servers the previous daemon left (guides/durable-state.md). */
+  readonly adoption: AdoptionReport | null;
+  /** Whether servers are kept across restarts (`state.adopt`). */
+  readonly adopts: boolean;
   readonly stateDir: string;
   readonly token: string;
   /** Starts every `start: eager` deployment in parallel; failures are reported, not thrown. */
@@ -75,10 +87,10 @@ export interface Daemon {
    */
   reload(options?: { now?: boolean }): Promise<ReloadReport>;
   /**
-   * Drains the control API, closes the kernel (stopping what it spawned), closes the API within its grace and
-   * removes the state files.
+   * Drains the control API, closes the kernel (stopping what it spawned — or, with `keep` and adoption on, leaving it
+   * running for the next daemon), closes the API within its grace and removes the state files.
    */
-  close(): Promise<void>;
+  close(options?: { keep?: boolean }): Promise<void>;
 }
 
 function definedFields<T extends object>(value: T): Partial<T> {
@@ -129,6 +141,8 @@ export interface KernelFactoryOptions {
   backends: Backend[];
   /** From shic.yaml `resources` (guides/residency.md). */
   residency: KernelOptions['residency'];
+  store: StateStore;
+  adoption: KernelOptions['adoption'];
 }
 
 function defaultKernel(options: KernelFactoryOptions): ControlKernel {
@@ -161,6 +175,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const gatewayConfig = { ...options.loaded.config.gateway, ...definedFields(options.gateway ?? {}) };
   refuseOpenGateway(gatewayConfig);
   const releaseLock = await acquireDaemonLock(stateDir);
+  let store: StateStore | undefined;
   let kernel: ControlKernel | undefined;
   let server: ControlServer | undefined;
   let gatewayServer: GatewayServer | undefined;
@@ -183,12 +198,32 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const catalog = new DeploymentCatalog(config.deployments, ids);
     let runningConfig = config;
     let reloadImpl: ((o: { now: boolean }) => Promise<ReloadReport>) | undefined;
+    store = await StateStore.open(stateDir, {
+      retention: { maxCount: config.state.requestsMaxCount, maxAgeMs: config.state.requestsMaxAgeMs },
+    });
+    const adopts = options.adopt ?? config.state.adopt;
     kernel = (options.createKernel ?? defaultKernel)({
       stateDir,
       logger,
       backends,
       residency: residencyOf(config.resources),
+      store,
+      // A recorded server is adopted only when its deployment is still configured with the same instance key.
+      adoption: adopts
+        ? {
+            graceMs: config.state.adoptGraceMs,
+            resolveSpec: (row) =>
+              row.deployment !== null && catalog.has(row.deployment)
+                ? catalog.instanceSpec(row.deployment)
+                : undefined,
+          }
+        : false,
     });
+    const openStore = store;
+    const history: RequestHistory = {
+      add: (record) => openStore.addAttempt(record),
+      list: (query) => openStore.listAttempts(query),
+    };
     const gateway = gatewayConfig.enabled
       ? createGateway({
           kernel,
@@ -200,9 +235,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
             modelReferences: { ...gatewayConfig.modelReferences, ggufDirs },
           },
           logger,
+          requests: history,
         })
       : undefined;
     const requests = gateway?.requests ?? new RequestLog(1);
+    const adoption = (await kernel.adoption?.()) ?? null;
+    if (adoption && (adoption.adopted.length > 0 || adoption.stopped.length > 0 || adoption.left.length > 0))
+      logger.info(adoption, 'servers of the previous daemon');
     const token = createToken();
     server = await startControlServer({
       kernel,
@@ -214,6 +253,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       bodyLimitBytes: config.control.bodyLimitBytes,
       ...(gateway ? { gateway } : {}),
       ...(options.reloadConfig ? { reload: (o: { now: boolean }) => reloadImpl!(o) } : {}),
+      ...(options.onShutdown
+        ? {
+            shutdown: ({ keep }: { keep: boolean }) => {
+              const kept = keep && adopts;
+              // Answered first; the stop begins on the next turn.
+              setImmediate(() => options.onShutdown?.({ keep: kept }));
+              return { keep: kept, instances: kernel?.listInstances().length ?? 0 };
+            },
+          }
+        : {}),
     });
     if (gateway) {
       gatewayServer = await startGatewayServer({
@@ -292,6 +341,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       catalog,
       gateway: gatewayServer,
       requests,
+      store,
+      adoption,
+      adopts,
       stateDir,
       token,
       reload: (o = {}) => reloadImpl!({ now: o.now === true }),
@@ -313,7 +365,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           }),
         );
       },
-      close() {
+      close(closeOptions = {}) {
         closing ??= (async () => {
           // Drain first (no new work, in-flight calls aborted), stop the servers while event streams still
           // carry their last events, then end the streams and cut what is left.
@@ -322,8 +374,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           // Gateway requests get their grace to finish, then are aborted (leases released) before the kernel
           // stops the servers they stream from.
           await running.gatewayServer?.close();
-          await running.kernel.close();
+          await running.kernel.close({ keep: closeOptions.keep === true && adopts });
           await running.server.close();
+          openStore.close();
           await releaseLock();
         })();
         return closing;
@@ -333,6 +386,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await gatewayServer?.close(0);
     await server?.close();
     await kernel?.close();
+    store?.close();
     await releaseLock();
     throw error;
   }

@@ -9,6 +9,7 @@ import type {
 import type { InstanceSpecInput } from '../contracts/instance-spec.js';
 import type { Lease } from '../contracts/lease.js';
 import type { RuntimeSnapshot } from '../contracts/runtime-snapshot.js';
+import type { AdoptionReport } from '../kernel/adopt-instances.js';
 import type { LogEntry } from '../process/log-ring.js';
 import type { ResidencySnapshot } from '../residency/residency.js';
 import type { KernelEvent } from '../telemetry/kernel-events.js';
@@ -44,5 +45,9 @@ export interface ControlKernel {
   /** Calls `listener` for each new output line; returns the unsubscribe function. @throws InstanceNotFoundError */
   followInstanceLogs(instanceId: string, listener: (entry: LogEntry) => void): () => void;
   on(name: '*', listener: (event: KernelEvent) => void): () => void;
-  close(): Promise<void>;
+  /** What the kernel did with its predecessor's servers; absent or null without a store. */
+  adoption?(): Promise<AdoptionReport | null>;
+  /** When an instance was adopted from a previous daemon (`shic ps`); undefined when this daemon started it. */
+  adoptionOf?(instanceId: string): { adoptedAt: number; adoptions: number } | undefined;
+  close(options?: { keep?: boolean }): Promise<void>;
 }

@@ -34,6 +34,8 @@ export interface ControlRouteContext {
   sessions: UiSessions | undefined;
   /** The daemon's reload, when it has a config file to re-read. */
   reload: ((options: { now: boolean }) => Promise<ReloadReport>) | undefined;
+  /** Stops the daemon after this answer (`shic restart`); absent when it cannot be stopped from here. */
+  shutdown: ((options: { keep: boolean }) => { keep: boolean; instances: number }) | undefined;
 }
 
 function snapshotOrThrow(kernel: ControlKernel, id: string) {
@@ -194,6 +196,18 @@ export function registerControlRoutes(router: HttpRouter, ctx: ControlRouteConte
       throw new KernelError('invalid_request', '`now` must be a boolean.', { details: { field: 'now' } });
     }
     return { json: await ctx.reload({ now: body.now === true }) };
+  });
+
+  // Stops the daemon once the answer is out (guides/durable-state.md, `shic restart`): with `keep` and adoption on, its
+  // servers are handed over to the next daemon instead of stopped.
+  router.add('POST', '/v1/shutdown', async (request) => {
+    if (!ctx.shutdown)
+      throw new KernelError('route_not_found', 'This daemon cannot be stopped through its API.');
+    const body = (request.body ?? {}) as { keep?: unknown };
+    if (body.keep !== undefined && typeof body.keep !== 'boolean') {
+      throw new KernelError('invalid_request', '`keep` must be a boolean.', { details: { field: 'keep' } });
+    }
+    return { json: ctx.shutdown({ keep: body.keep === true }) };
   });
 
   // Every live lease, for the dashboard and scripts.

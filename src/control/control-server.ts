@@ -41,6 +41,11 @@ export interface ControlServerOptions {
   dashboard?: boolean;
   /** Re-reads the daemon's config (`POST /v1/reload`, `shic reload`); absent = the route answers 404. */
   reload?: (options: { now: boolean }) => Promise<ReloadReport>;
+  /**
+   * Asks the daemon to stop (`POST /v1/shutdown`, `shic restart`); with `keep` and adoption on, its servers keep
+   * running for the next daemon. Absent = the route answers 404.
+   */
+  shutdown?: (options: { keep: boolean }) => { keep: boolean; instances: number };
   /** How long `close()` lets in-flight requests finish before it cuts their connections, in ms. @default 5000 */
   closeGraceMs?: number;
 }
@@ -161,6 +166,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     startedAt: Date.now(),
     sessions,
     reload: options.reload,
+    shutdown: options.shutdown,
   });
   let draining = false;
 

@@ -102,6 +102,11 @@ export class DeploymentCatalog {
   }
 
   /** Deployment names in config order. */
+  /** True when a deployment of that name is declared. */
+  has(name: string): boolean {
+    return this.#deployments.has(name);
+  }
+
   names(): string[] {
     return [...this.#deployments.keys()];
   }

@@ -16,7 +16,7 @@ import { inferDeployment } from './infer-deployment.js';
 import { type ModelListEntry, ModelRouter } from './model-router.js';
 import { type OpenAiErrorResponse, openAiError } from './openai-error.js';
 import { CLIENT_GONE, type ProxyContext, proxyModelRequest } from './proxy-model-request.js';
-import { RequestLog } from './request-log.js';
+import { type RequestHistory, RequestLog } from './request-log.js';
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {
@@ -29,6 +29,8 @@ export interface GatewayOptions {
   /** `gateway:` settings of shic.yaml (timeouts, maxQueue, leaseTtlMs, apiKeys, …); defaults as documented. */
   config?: Omit<GatewayConfigInput, 'apiKeys'> & { apiKeys?: Array<string | Secret<string>> };
   logger?: Logger;
+  /** Where finished requests are kept (`shic up` passes its state store). @default a RequestLog of `recentRequests` */
+  requests?: RequestHistory;
 }
 
 /** An OpenAI-compatible front door over a kernel: mount `handle` on any Node HTTP server. */
@@ -36,7 +38,7 @@ export interface Gateway {
   /** The Node request handler: `http.createServer(gateway.handle)`. */
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
   /** Finished requests, newest first (`shic requests`). */
-  readonly requests: RequestLog;
+  readonly requests: RequestHistory;
   /** Requests being served right now. */
   readonly inFlight: number;
   /** `GET /v1/models`' entries. */
@@ -79,7 +81,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const events = new EventBus<GatewayEventMap>((error) =>
     logger.error({ err: error }, 'gateway event listener threw'),
   );
-  const requests = new RequestLog(config.recentRequests);
+  const requests = options.requests ?? new RequestLog(config.recentRequests);
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: null, pipelining: 1 });
   const ctx: ProxyContext = {
     kernel: options.kernel,

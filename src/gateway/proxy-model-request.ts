@@ -17,7 +17,7 @@ import { LoadProgressComments } from './load-progress-comments.js';
 import type { ModelRouter } from './model-router.js';
 import { type openAiError, toOpenAiError } from './openai-error.js';
 import { relayBody } from './relay-body.js';
-import type { RequestLog } from './request-log.js';
+import type { RequestHistory } from './request-log.js';
 import { ResponseTap } from './response-tap.js';
 import { rewriteBody } from './rewrite-body.js';
 import { failedBeforeResponse, passThroughHeaders, sendUpstream, upstreamError } from './send-upstream.js';
@@ -37,7 +37,7 @@ export interface ProxyContext {
   router: ModelRouter;
   dispatcher: Dispatcher;
   events: EventBus<GatewayEventMap>;
-  requests: RequestLog;
+  requests: RequestHistory;
   logger: Logger;
   timeouts: GatewayTimeouts;
   leaseTtlMs: number;

@@ -10,8 +10,15 @@ export interface RequestLogQuery {
   limit?: number;
 }
 
+/** Where the gateway keeps finished requests: {@link RequestLog} in memory, or the daemon's state store. */
+export interface RequestHistory {
+  add(record: RequestRecord): void;
+  /** Matching records, newest first. */
+  list(query?: RequestLogQuery): RequestRecord[];
+}
+
 /** The most recent finished gateway requests, in a fixed-size ring (oldest dropped first). */
-export class RequestLog {
+export class RequestLog implements RequestHistory {
   readonly #capacity: number;
   readonly #ring: (RequestRecord | undefined)[];
   #next = 0;

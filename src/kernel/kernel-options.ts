@@ -3,8 +3,10 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Backend } from '../backend/backend.js';
 import { MAX_DURATION_MS } from '../contracts/duration-ms.js';
+import type { InstanceSpecInput } from '../contracts/instance-spec.js';
 import { ContractValidationError } from '../errors/error-catalog.js';
 import type { MemoryBudgetOptions } from '../residency/memory-budget.js';
+import type { StateStore, StoredInstance } from '../store/state-store.js';
 
 /** Options of `createKernel`. */
 export interface KernelOptions {
@@ -29,6 +31,29 @@ export interface KernelOptions {
    * @default detected budgets (system memory, NVIDIA GPUs), no reserve, 120000 ms queue, 30000 ms recovery
    */
   residency?: ResidencyOptionsInput | false;
+  /**
+   * Durable state (guides/durable-state.md): the kernel writes its instances and leases to this store
+   * (`StateStore.open(stateDir)`); the caller closes it after the kernel. @default none (nothing is written)
+   */
+  store?: StateStore;
+  /**
+   * Adoption across restarts (needs `store`): servers write their output to files, survive `close({ keep: true })`
+   * and a crash of this process for `graceMs`, and the next kernel on the state directory adopts them. @default off
+   */
+  adoption?: AdoptionOptions | false;
+}
+
+/** The `adoption` kernel option. */
+export interface AdoptionOptions {
+  /**
+   * The spec a recorded instance should run now (e.g. its deployment's in shic.yaml), or undefined when it is no
+   * longer wanted (it is stopped). An instance is adopted only when this spec still gives it the same instance key.
+   */
+  resolveSpec(stored: StoredInstance): InstanceSpecInput | undefined;
+  /** After this kernel dies without stopping its servers, how long its watchdog waits for a successor, ms. @default 60000 */
+  graceMs?: number;
+  /** How long an adopted server gets to answer its readiness probe, ms. @default 10000 */
+  readyTimeoutMs?: number;
 }
 
 /** The `residency` kernel option. */
@@ -55,6 +80,8 @@ export interface ResolvedKernelOptions {
   residency:
     | (ResidencyOptionsInput & { queueTimeoutMs: number; recoveryTimeoutMs: number; fairnessMs: number })
     | false;
+  store: StateStore | undefined;
+  adoption: (AdoptionOptions & { graceMs: number; readyTimeoutMs: number }) | false;
 }
 
 /**
@@ -81,7 +108,20 @@ export function resolveKernelOptions(options: KernelOptions = {}): ResolvedKerne
       },
     ]);
   }
+  if (options.adoption && !options.store) {
+    throw new ContractValidationError('invalid_argument', 'KernelOptions', [
+      { path: 'adoption', message: 'needs a store (store: await StateStore.open(stateDir))' },
+    ]);
+  }
   return {
+    store: options.store,
+    adoption: options.adoption
+      ? {
+          ...options.adoption,
+          graceMs: options.adoption.graceMs ?? 60_000,
+          readyTimeoutMs: options.adoption.readyTimeoutMs ?? 10_000,
+        }
+      : false,
     stateDir: path.resolve(options.stateDir ?? defaultStateDir()),
     logger: options.logger ?? pino({ level: 'silent' }),
     backends: options.backends ?? [],

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Backend } from '../backend/backend.js';
 import { BackendRegistry } from '../backend/backend-registry.js';
@@ -25,13 +27,22 @@ import { type EnsureInstanceOptions, InstanceManager } from '../lifecycle/instan
 import type { RuntimeInstance } from '../lifecycle/runtime-instance.js';
 import type { LogEntry } from '../process/log-ring.js';
 import { OrphanWatchdog } from '../process/orphan-watchdog.js';
+import { readProcessStartTime } from '../process/proc-info.js';
 import { ProcessRecords } from '../process/process-records.js';
 import { detectMemoryBudget } from '../residency/memory-budget.js';
 import { measureGpuFree } from '../residency/nvidia-smi.js';
 import { Residency, type ResidencySnapshot } from '../residency/residency.js';
+import { PlanSecretFiles } from '../store/plan-secrets.js';
 import { EventBus } from '../telemetry/event-bus.js';
 import type { KernelEvent, KernelEventListener, KernelEventName } from '../telemetry/kernel-events.js';
+import { type AdoptionReport, adoptInstances, WATCHDOG_META } from './adopt-instances.js';
+import { KernelJournal } from './kernel-journal.js';
 import type { ResolvedKernelOptions } from './kernel-options.js';
+
+/** Owner tag of servers kept for adoption: only a kernel on the same state directory may reap them. */
+function keepTagOf(stateDir: string): string {
+  return `keep-${createHash('sha256').update(stateDir).digest('hex').slice(0, 16)}`;
+}
 
 /**
  * The lifecycle kernel (guides/architecture.md): backends, instances, and their telemetry. Create it with
@@ -48,6 +59,9 @@ export class Kernel {
   readonly #watchdog: OrphanWatchdog | undefined;
   readonly #residency: Residency | undefined;
   readonly #init: Promise<void>;
+  readonly #options: ResolvedKernelOptions;
+  readonly #journal: KernelJournal | undefined;
+  #adoption: AdoptionReport | null = null;
   #closing: Promise<void> | undefined;
 
   constructor(options: ResolvedKernelOptions) {
@@ -55,8 +69,16 @@ export class Kernel {
     this.logger = options.logger;
     this.#events = new EventBus((error) => this.logger.warn({ err: error }, 'event listener threw'));
     for (const backend of options.backends) this.#registry.register(backend);
+    this.#options = options;
     const records = new ProcessRecords(options.stateDir);
-    this.#watchdog = options.watchdog ? new OrphanWatchdog({ logger: this.logger }) : undefined;
+    const keepTag = keepTagOf(options.stateDir);
+    const adoption = options.adoption;
+    this.#watchdog = options.watchdog
+      ? new OrphanWatchdog({
+          logger: this.logger,
+          ...(adoption ? { keepGraceMs: adoption.graceMs, ownerTag: keepTag } : {}),
+        })
+      : undefined;
     const residencyOptions = options.residency;
     this.#residency = residencyOptions
       ? new Residency({
@@ -72,14 +94,42 @@ export class Kernel {
           measureFree: measureGpuFree(residencyOptions.queryGpus),
         })
       : undefined;
-    // Reaping and budget detection run once, in the background; every ensure waits for them before spawning.
+    // Budget detection, adoption and reaping run once, in the background, in that order (adopted servers are charged
+    // against the budget, and must not be reaped); every ensure waits for them before spawning.
+    const secrets = new PlanSecretFiles(options.stateDir);
+    const adopt = async (): Promise<ReadonlySet<number>> => {
+      const store = options.store;
+      if (!store || !this.#journal) return new Set();
+      try {
+        this.#adoption = await adoptInstances({
+          store,
+          registry: this.#registry,
+          manager: this.#manager,
+          leases: this.#endpoints.leases,
+          journal: this.#journal,
+          secrets,
+          records,
+          watchdog: this.#watchdog,
+          logger: this.logger,
+          now: () => options.clock.now(),
+          resolveSpec: adoption ? (row) => adoption.resolveSpec(row) : undefined,
+          readyTimeoutMs: adoption ? adoption.readyTimeoutMs : 0,
+          stopTimeoutMs: 5000,
+        });
+      } catch (error) {
+        this.logger.error({ err: error }, 'adopting recorded servers failed');
+      }
+      if (adoption && this.#watchdog) {
+        // A successor must be able to stop this watchdog's grace: it finds it here.
+        await this.#watchdog.start();
+        const pid = this.#watchdog.pid;
+        const startTime = pid === undefined ? null : readProcessStartTime(pid);
+        if (pid !== undefined && startTime !== null)
+          store.setMeta(WATCHDOG_META, JSON.stringify({ pid, startTime }));
+      }
+      return new Set((this.#adoption?.adopted ?? []).map((a) => a.pid));
+    };
     this.#init = Promise.all([
-      records.reapStale(this.logger).then(
-        ({ killed }) => {
-          if (killed.length) this.logger.warn({ killed }, 'reaped processes left by a dead kernel');
-        },
-        (error: unknown) => this.logger.error({ err: error }, 'reaping stale processes failed'),
-      ),
       residencyOptions && this.#residency
         ? detectMemoryBudget(residencyOptions).then(
             (budget) => {
@@ -90,13 +140,23 @@ export class Kernel {
             (error: unknown) => this.logger.error({ err: error }, 'detecting the memory budget failed'),
           )
         : undefined,
-    ]).then(() => undefined);
+    ])
+      .then(adopt)
+      .then((spare) =>
+        records.reapStale(this.logger, { keepTag, spare }).then(
+          ({ killed }) => {
+            if (killed.length) this.logger.warn({ killed }, 'reaped processes left by a dead kernel');
+          },
+          (error: unknown) => this.logger.error({ err: error }, 'reaping stale processes failed'),
+        ),
+      );
     this.#manager = new InstanceManager({
       registry: this.#registry,
       events: this.#events,
       logger: this.logger,
       now: () => options.clock.now(),
       spawnExtras: { records, ...(this.#watchdog ? { watchdog: this.#watchdog } : {}) },
+      ...(adoption ? { outputDir: path.join(options.stateDir, 'logs') } : {}),
       beforeEnsure: () => this.#init,
       ...(this.#residency ? { residency: this.#residency } : {}),
       holdBack: (instanceId) => this.#endpoints.retiring(instanceId) ?? this.#residency?.drained(instanceId),
@@ -110,6 +170,17 @@ export class Kernel {
       defaultLeaseTtlMs: options.defaultLeaseTtlMs,
       ...(this.#residency ? { residency: this.#residency } : {}),
     });
+    this.#journal = options.store
+      ? new KernelJournal({
+          store: options.store,
+          events: this.#events,
+          instance: (id) => this.#manager.get(id),
+          lease: (ref) => this.#endpoints.leases.get(ref),
+          ownerMarker: () => this.#watchdog?.ownerMarker,
+          secrets: adoption ? secrets : undefined,
+          now: () => options.clock.now(),
+        })
+      : undefined;
     const release = (event: { instanceId: string }) => this.#residency?.release(event.instanceId);
     this.#events.on('instance.stopped', release);
     this.#events.on('instance.failed', release);
@@ -314,16 +385,43 @@ export class Kernel {
   }
 
   /**
+   * What this kernel did at start with the servers its predecessor on the state directory recorded (adopted,
+   * stopped, forgotten); null without a store. Resolves once adoption is over.
+   */
+  async adoption(): Promise<AdoptionReport | null> {
+    await this.#init;
+    return this.#adoption;
+  }
+
+  /** When and how often an instance was adopted from a previous daemon; undefined when this kernel started it. */
+  adoptionOf(instanceId: string): { adoptedAt: number; adoptions: number } | undefined {
+    const instance = this.#manager.get(instanceId);
+    const mark = instance?.adopted ? this.#journal?.adoption(instanceId) : undefined;
+    return mark ? { adoptedAt: mark.adoptedAt, adoptions: mark.adoptions } : undefined;
+  }
+
+  /**
    * Stops every instance the kernel owns (attached daemons are left alone), closes the watchdog and drops
    * every listener. Idempotent; afterwards every method throws `KernelClosedError`.
+   * @param options.keep with adoption on: leave the servers running for the next kernel on this state directory
+   *   (their leases and records stay in the store; the watchdog kills them if none adopts them within the grace).
    */
-  close(): Promise<void> {
+  close(options: { keep?: boolean } = {}): Promise<void> {
     this.#closing ??= (async () => {
       await this.#init;
       this.#residency?.close();
-      await this.#manager.closeAll();
+      const keep = options.keep === true && this.#options.adoption !== false;
+      if (keep) {
+        this.#journal?.detach();
+        const kept = this.#manager.handOverAll();
+        this.logger.info({ instances: kept.map((i) => i.id) }, 'servers kept running for the next daemon');
+      } else {
+        await this.#manager.closeAll();
+      }
       this.#endpoints.close();
-      await this.#watchdog?.close();
+      await this.#watchdog?.close({ keep });
+      if (!keep) this.#options.store?.setMeta(WATCHDOG_META, null);
+      this.#options.store?.flush();
       this.#events.clear();
     })();
     return this.#closing;

@@ -142,6 +142,27 @@ export class LeaseTable {
   }
 
   /**
+   * Puts back a lease an earlier kernel granted (adoption after a daemon restart, guides/durable-state.md): same
+   * reference, owner, TTL, deadline and metadata, whatever the instance's capacity. A lease already past its
+   * deadline is not restored (returns undefined).
+   * @throws {KernelClosedError} the table is closed; KernelError `duplicate_lease_ref` when the reference is live.
+   */
+  restore(lease: Lease, backend: string): Lease | undefined {
+    if (this.#closed) throw new KernelClosedError('The lease table is closed.');
+    const now = this.#clock.now();
+    if (lease.expiresAt <= now) return undefined;
+    const request: LeaseRequest = {
+      instanceId: lease.instanceId,
+      backend,
+      ownerRef: lease.ownerRef,
+      ttlMs: lease.ttlMs,
+      exclusive: lease.exclusive,
+      metadata: { ...lease.metadata },
+    };
+    return this.#grant(this.#slots.get(lease.instanceId), request, now, 0, lease);
+  }
+
+  /**
    * Extends a live lease to `now + ttlMs` and returns the new snapshot.
    * @param ttlMs new TTL in ms. @default the lease's current `ttlMs`
    * @throws {LeaseNotFoundError} `lease_not_found` for an unknown, released, revoked or expired lease.
@@ -271,8 +292,14 @@ export class LeaseTable {
     return request.maxLeases === undefined || held < request.maxLeases;
   }
 
-  #grant(existing: InstanceSlot | undefined, request: LeaseRequest, now: number, waitedMs: number): Lease {
-    const leaseRef = this.#newRef();
+  #grant(
+    existing: InstanceSlot | undefined,
+    request: LeaseRequest,
+    now: number,
+    waitedMs: number,
+    restored?: Lease,
+  ): Lease {
+    const leaseRef = restored?.leaseRef ?? this.#newRef();
     if (this.#records.has(leaseRef)) {
       throw new KernelError('duplicate_lease_ref', `idGenerator returned "${leaseRef}", already in use.`, {
         instanceId: request.instanceId,
@@ -286,8 +313,8 @@ export class LeaseTable {
       instanceId: request.instanceId,
       ownerRef: request.ownerRef,
       ttlMs,
-      expiresAt: now + ttlMs,
-      acquiredAt: now,
+      expiresAt: restored?.expiresAt ?? now + ttlMs,
+      acquiredAt: restored?.acquiredAt ?? now,
       renewable: true,
       exclusive,
       metadata: request.metadata ?? {},

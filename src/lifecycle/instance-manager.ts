@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Backend } from '../backend/backend.js';
 import type { BackendRegistry } from '../backend/backend-registry.js';
@@ -18,6 +19,7 @@ import {
 } from '../errors/error-catalog.js';
 import { KernelError } from '../errors/kernel-error.js';
 import { validateStartupPlan } from '../plan/validate-startup-plan.js';
+import type { LogRing } from '../process/log-ring.js';
 import type { ManagedProcess, SpawnOptions } from '../process/spawn-process.js';
 import type { MemoryNeed, Residency } from '../residency/residency.js';
 import type { EventBus } from '../telemetry/event-bus.js';
@@ -60,6 +62,11 @@ export interface InstanceManagerOptions {
   /** @default spawnProcess */
   spawn?: (options: SpawnOptions) => Promise<ManagedProcess>;
   spawnExtras?: Pick<SpawnOptions, 'watchdog' | 'records'>;
+  /**
+   * Directory spawned servers write their output to (`<instanceId>.log`) instead of pipes, so they can outlive the
+   * kernel (guides/durable-state.md). @default pipes
+   */
+  outputDir?: string;
   /** @default get-port on 127.0.0.1 */
   allocatePort?: (host?: string) => Promise<number>;
   /** Awaited before planning anything (e.g. the kernel's reaping of stale processes). */
@@ -245,6 +252,49 @@ export class InstanceManager {
     return { instance, reused: false };
   }
 
+  /**
+   * Takes over a server a previous kernel started (guides/durable-state.md): a new instance with the recorded id and
+   * plan whose first start uses `process` instead of spawning, and must pass the plan's readiness probe (else the
+   * server is stopped and the start's error thrown). Residency charges it `memory` at once.
+   * @throws the readiness KernelError; KernelClosedError after `closeAll()`.
+   */
+  async adopt(
+    spec: InstanceSpec,
+    plan: StartupPlan,
+    options: {
+      instanceId: string;
+      process: (ring: LogRing) => Promise<ManagedProcess>;
+      ownerMarker: string;
+      memory: MemoryNeed;
+      readyTimeoutMs: number;
+    },
+  ): Promise<RuntimeInstance> {
+    this.#assertOpen();
+    const { backend, manifest } = this.#o.registry.get(spec.backend);
+    const instance = this.#create(spec, plan, backend, manifest, {
+      instanceId: options.instanceId,
+      adopt: { process: options.process, ownerMarker: options.ownerMarker },
+      memory: options.memory,
+    });
+    instance.start({ readyTimeoutMs: options.readyTimeoutMs });
+    await instance.waitUntilReady();
+    return instance;
+  }
+
+  /**
+   * Hands every server over to a successor (a planned stop with `keep`): they keep running, this manager forgets
+   * them and refuses new work.
+   */
+  handOverAll(): RuntimeInstance[] {
+    this.#closed = true;
+    const instances = [...this.#byId.values()].filter((instance) => instance.isUp);
+    for (const instance of instances) instance.handOver();
+    this.#byId.clear();
+    this.#byKey.clear();
+    this.#claims.clear();
+    return instances;
+  }
+
   /** The instance with this id, if the manager holds it (stopped instances are dropped). */
   get(instanceId: string): RuntimeInstance | undefined {
     return this.#byId.get(instanceId);
@@ -316,8 +366,12 @@ export class InstanceManager {
     plan: StartupPlan,
     backend: Backend,
     manifest: BackendManifest,
+    adoption?: { instanceId: string; adopt: RuntimeInstanceOptions['adopt']; memory: MemoryNeed },
   ): RuntimeInstance {
-    const instanceId = `${backend.id.replace(/[^A-Za-z0-9._-]/g, '-')}-${randomBytes(4).toString('hex')}`;
+    const instanceId =
+      adoption?.instanceId ??
+      `${backend.id.replace(/[^A-Za-z0-9._-]/g, '-')}-${randomBytes(4).toString('hex')}`;
+    const residency = this.#o.residency;
     const instance: RuntimeInstance = new RuntimeInstance({
       instanceId,
       spec,
@@ -332,7 +386,17 @@ export class InstanceManager {
       ...(this.#o.spawnExtras ? { spawnExtras: this.#o.spawnExtras } : {}),
       ...(this.#o.random ? { random: this.#o.random } : {}),
       onTerminal: (done) => this.#onTerminal(done),
-      ...(this.#o.residency ? this.#residencyHooks(this.#o.residency, () => instance) : {}),
+      ...(residency ? this.#residencyHooks(residency, () => instance) : {}),
+      ...(this.#o.outputDir === undefined
+        ? {}
+        : { outputFile: path.join(this.#o.outputDir, `${instanceId}.log`) }),
+      ...(adoption
+        ? {
+            adopt: adoption.adopt,
+            adoptedAt: this.#o.now(),
+            ...(residency ? { admit: async () => residency.adopt(instance, adoption.memory) } : {}),
+          }
+        : {}),
     });
     this.#byId.set(instanceId, instance);
     this.#byKey.set(plan.instanceKey, instance);

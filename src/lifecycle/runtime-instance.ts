@@ -55,6 +55,15 @@ export interface RuntimeInstanceOptions {
   memory?: () => RuntimeSnapshot['memory'];
   /** Random source for backoff jitter. @default Math.random */
   random?: () => number;
+  /**
+   * A running server to take over instead of spawning one for the first start (adoption after a daemon restart,
+   * guides/durable-state.md); it must answer the readiness probe of `plan` or it is stopped. Restarts spawn.
+   */
+  adopt?: { process: (ring: LogRing) => Promise<ManagedProcess>; ownerMarker: string };
+  /** When the server was adopted, epoch ms (shown in snapshots while the adopted process serves). */
+  adoptedAt?: number;
+  /** Where spawned processes write their output (instead of pipes), so they can outlive the kernel. */
+  outputFile?: string;
 }
 
 type Waiter = { resolve: () => void; reject: (error: unknown) => void };
@@ -97,6 +106,8 @@ export class RuntimeInstance {
   #restartTimer: NodeJS.Timeout | undefined;
   #monitor: HealthMonitor | undefined;
   #stopPromise: Promise<void> | undefined;
+  #adoptTaken = false;
+  #adopted: ManagedProcess | undefined;
 
   constructor(options: RuntimeInstanceOptions) {
     this.#o = options;
@@ -122,6 +133,11 @@ export class RuntimeInstance {
   /** The instance's changing state as one plain record (what snapshots project and a store can persist). */
   get record(): InstanceRecord {
     return this.#record;
+  }
+
+  /** The server process of the current start (spawned or adopted); null for attached plans or between starts. */
+  get process(): ManagedProcess | null {
+    return this.#proc;
   }
 
   /** The plan of the current (or last) start. */
@@ -225,6 +241,7 @@ export class RuntimeInstance {
       lastError: r.lastError ? { ...r.lastError } : null,
       timings: { ...r.timings },
       memory: this.#o.memory?.() ?? null,
+      adoptedAt: this.adopted ? (this.#o.adoptedAt ?? null) : null,
       metadata: { ...this.spec.metadata },
     };
   }
@@ -302,8 +319,11 @@ export class RuntimeInstance {
       ring: this.#ring,
       logger: this.#o.logger,
       now: this.#o.now,
-      spawn: this.#o.spawn ?? spawnProcess,
-      spawnExtras: this.#o.spawnExtras ?? {},
+      spawn: (options) => this.#spawn(options),
+      spawnExtras: {
+        ...this.#o.spawnExtras,
+        ...(this.#o.outputFile === undefined ? {} : { outputFile: this.#o.outputFile }),
+      },
       target: (plan, pid) => this.target(plan, pid),
       probeContext: (signal) => this.#probeContext(signal),
       adopt: (proc) => this.#adopt(proc),
@@ -312,7 +332,14 @@ export class RuntimeInstance {
         await proc.stop({ timeoutMs: this.#plan.stopTimeoutMs });
       },
       report: (event) => {
-        if (event.type === 'spawned') {
+        if (event.type === 'spawned' && event.proc === this.#adopted) {
+          const { proc, plan } = event;
+          this.#emit('instance.adopted', {
+            pid: proc.pid,
+            ...(plan.port === undefined ? {} : { port: plan.port }),
+            ownerMarker: this.#o.adopt?.ownerMarker ?? '',
+          });
+        } else if (event.type === 'spawned') {
           const { proc, plan, spawnMs } = event;
           this.#emit('instance.spawned', {
             pid: proc.pid,
@@ -323,6 +350,39 @@ export class RuntimeInstance {
         else this.#emit('probe.failed', { probe: 'readiness', detail: event.detail });
       },
     };
+  }
+
+  // The first start takes over the adopted server (once); every other start spawns.
+  #spawn(options: SpawnOptions): Promise<ManagedProcess> {
+    const adopt = this.#o.adopt;
+    if (adopt && !this.#adoptTaken) {
+      this.#adoptTaken = true;
+      return adopt.process(this.#ring).then((proc) => {
+        this.#adopted = proc;
+        return proc;
+      });
+    }
+    return (this.#o.spawn ?? spawnProcess)(options);
+  }
+
+  /** True when this instance's server was adopted from a previous daemon (and has not been restarted since). */
+  get adopted(): boolean {
+    return this.#adopted !== undefined && this.#proc === this.#adopted;
+  }
+
+  /**
+   * Hands the server over to a successor (a planned daemon stop with `keep`): health checks and timers stop, the
+   * process keeps running and is no longer followed. The instance is `stopped` in this kernel's books only.
+   */
+  handOver(): void {
+    clearTimeout(this.#restartTimer);
+    this.#restartTimer = undefined;
+    this.#monitor?.stop();
+    this.#monitor = undefined;
+    this.#startAbort.abort();
+    const proc = this.#proc;
+    if (proc) this.#expectedExits.add(proc);
+    proc?.handOver?.();
   }
 
   // Every exit of every process this instance spawned passes here, so `instance.exited` is emitted once.

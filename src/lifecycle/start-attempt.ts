@@ -38,7 +38,7 @@ export interface StartAttemptEnv {
   logger: Logger;
   now(): number;
   spawn(options: SpawnOptions): Promise<ManagedProcess>;
-  spawnExtras: Pick<SpawnOptions, 'watchdog' | 'records'>;
+  spawnExtras: Pick<SpawnOptions, 'watchdog' | 'records' | 'outputFile'>;
   target(plan: StartupPlan, pid?: number): InstanceTarget;
   probeContext(signal: AbortSignal): ProbeContext;
   /** Takes ownership of a freshly spawned process (exit tracking). */

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { ResultPromise } from 'execa';
 import type pino from 'pino';
 import { protectGroupOnExit, releaseGroupOnExit } from './exit-safety-net.js';
+import type { FileTail } from './file-tail.js';
 import type { LineSplitter } from './line-splitter.js';
 import type { LogRing } from './log-ring.js';
 import type { OrphanWatchdog } from './orphan-watchdog.js';
@@ -35,6 +36,7 @@ interface ManagedChildInit {
   logger: pino.Logger;
   watchdog: OrphanWatchdog | undefined;
   records: ProcessRecords | undefined;
+  outputFile?: string | undefined;
 }
 
 /** Resolves true when `promise` settles within `ms`, false otherwise; leaves no timer behind. */
@@ -60,9 +62,12 @@ export class ManagedChildProcess implements ManagedProcess {
   readonly instanceId: string | undefined;
   readonly logRing: LogRing;
   readonly exited: Promise<ExitInfo>;
+  readonly outputFile: string | undefined;
   #exitInfo: ExitInfo | null = null;
   #init: ManagedChildInit;
   #streams: Array<{ stream: Readable; splitter: LineSplitter; ended: boolean }> = [];
+  #tail: { tail: FileTail; splitter: LineSplitter } | undefined;
+  #handedOver = false;
   #onStreamsEnded: (() => void) | undefined;
   #stopping: Promise<ExitInfo & { forced: boolean }> | undefined;
   #forced = false;
@@ -79,6 +84,7 @@ export class ManagedChildProcess implements ManagedProcess {
     this.args = init.args;
     this.instanceId = init.instanceId;
     this.logRing = init.logRing;
+    this.outputFile = init.outputFile;
     // Settles only through the 'exit' event; the execa promise itself is only kept from rejecting.
     init.subprocess.then(
       () => {},
@@ -91,6 +97,7 @@ export class ManagedChildProcess implements ManagedProcess {
         init.logger.debug({ instanceId: this.instanceId, pid: this.pid, ...info }, 'process exited');
         this.#drainOutput().then(() => {
           resolve(info);
+          if (this.#handedOver) return;
           if (listGroupMembers(this.pgid).length === 0) this.#release();
           else if (this.#stopping === undefined) {
             // The leader is gone but members of its group live on: they are orphans of a dead server.
@@ -157,9 +164,31 @@ export class ManagedChildProcess implements ManagedProcess {
     stream.once('error', finish);
   }
 
+  /** Follows the output file the process writes to (instead of pipes). */
+  attachTail(tail: FileTail, splitter: LineSplitter): void {
+    this.#tail = { tail, splitter };
+    tail.start();
+  }
+
+  handOver(): void {
+    this.#handedOver = true;
+    releaseGroupOnExit(this.pgid);
+    this.#stopTail();
+    if (typeof this.#statFd === 'number') closeSync(this.#statFd);
+    this.#statFd = null;
+  }
+
+  #stopTail(): void {
+    if (!this.#tail) return;
+    this.#tail.tail.finish();
+    this.#tail.splitter.end();
+    this.#tail = undefined;
+  }
+
   // Output written just before the exit may still be in the pipes; a grandchild holding them open must not
-  // delay the exit report, hence the cap.
+  // delay the exit report, hence the cap. A file is simply read to its end.
   async #drainOutput(): Promise<void> {
+    this.#stopTail();
     if (this.#streams.every((s) => s.ended)) return;
     const ended = new Promise<void>((resolve) => {
       this.#onStreamsEnded = resolve;
@@ -184,7 +213,7 @@ export class ManagedChildProcess implements ManagedProcess {
 
   // The group is gone: nothing needs protecting any more.
   #release(): void {
-    if (this.#released) return;
+    if (this.#released || this.#handedOver) return;
     this.#released = true;
     if (typeof this.#statFd === 'number') closeSync(this.#statFd);
     this.#statFd = null;

@@ -10,6 +10,13 @@ import { clockTicksPerSecond, readProcessStartTime } from './proc-info.js';
 export interface OrphanWatchdogOptions {
   /** Grace the watchdog gives watched groups between SIGTERM and SIGKILL once the kernel is gone, ms. @default 3000 */
   graceMs?: number;
+  /**
+   * Adoption (guides/durable-state.md): when the kernel ends without stopping its servers (a crash, or a planned
+   * handover), wait this long for a successor to adopt them before killing them, ms. @default 0 (kill at once)
+   */
+  keepGraceMs?: number;
+  /** Tag of the owner marker (`keep-…` markers are only ever reaped by a kernel on the same state directory). */
+  ownerTag?: string;
   logger?: pino.Logger;
 }
 
@@ -45,6 +52,7 @@ type WatchdogChild = ReturnType<typeof launchWatchdog>;
  */
 export class OrphanWatchdog {
   readonly graceMs: number;
+  readonly keepGraceMs: number;
   /**
    * `SHIC_OWNER` value (`<kernelPid>:<kernelStartTime>:<tag>`) that `spawnProcess` puts in the environment of
    * every process it starts under this watchdog; unique per watchdog, so closing one kernel never touches
@@ -60,7 +68,8 @@ export class OrphanWatchdog {
 
   constructor(options: OrphanWatchdogOptions = {}) {
     this.graceMs = options.graceMs ?? 3000;
-    this.ownerMarker = createOwnerMarker();
+    this.keepGraceMs = options.keepGraceMs ?? 0;
+    this.ownerMarker = createOwnerMarker(options.ownerTag);
     this.#logger = options.logger ?? pino({ level: 'silent' });
   }
 
@@ -106,6 +115,8 @@ export class OrphanWatchdog {
       String(clockTicksPerSecond()),
       '--owner',
       this.ownerMarker,
+      '--keep-grace-ms',
+      String(this.keepGraceMs),
     ]);
     if (child.pid === undefined) {
       const result = await child;
@@ -170,17 +181,26 @@ export class OrphanWatchdog {
   }
 
   /**
-   * Ends the watchdog: closes the pipe, which makes it stop any group still watched and any process still
+   * Ends the watchdog: closes the pipe (with `keep`, the watchdog waits `keepGraceMs` for a successor to adopt the
+   * servers, and this call returns at once), which makes it stop any group still watched and any process still
    * carrying its owner marker (there should be none after the kernel stopped its instances) and exit. Waits for it up to `graceMs` + 2 s. Idempotent.
    */
-  async close(): Promise<void> {
+  async close(options: { keep?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#starting?.catch(() => {});
     const child = this.#child;
     if (child === undefined) return;
-    child.ref();
+    const keep = options.keep === true && this.keepGraceMs > 0;
+    await this.#write(keep ? 'mode keep\n' : 'mode now\n');
     child.stdin.end();
+    if (keep) {
+      // It outlives this kernel by design: it waits for a successor, then exits on its own.
+      this.#child = undefined;
+      this.#watched.clear();
+      return;
+    }
+    child.ref();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.graceMs + 2000);

@@ -66,8 +66,11 @@ function statOf(pid: number): { state: string; pgid: number } | null {
   }
 }
 
-// Only the initial environment is visible (/proc/<pid>/environ); that is where spawnProcess put the marker.
-function markerOf(pid: number): string | null {
+/**
+ * The owner marker in a process's environment, or null (no marker, gone, or another user's). Only the initial
+ * environment is visible (/proc/<pid>/environ); that is where spawnProcess put the marker.
+ */
+export function readOwnerMarker(pid: number): string | null {
   let environ: string;
   try {
     environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
@@ -98,7 +101,7 @@ export function findOwnedProcesses(accept: (marker: string) => boolean = () => t
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
     if (pid === process.pid) continue;
-    const marker = markerOf(pid);
+    const marker = readOwnerMarker(pid);
     const owner = marker === null ? null : parseOwnerMarker(marker);
     if (marker === null || owner === null || !accept(marker)) continue;
     const stat = statOf(pid);

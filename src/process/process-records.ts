@@ -38,6 +38,10 @@ export interface ReapOptions {
    * @default true
    */
   scanOwners?: boolean;
+  /** This state directory's owner tag, for the owner scan (see `reapOrphans`). */
+  keepTag?: string;
+  /** Pids never signalled, recorded or not (servers this kernel just adopted). */
+  spare?: ReadonlySet<number>;
 }
 
 let ownStartTime: number | null | undefined;
@@ -145,6 +149,7 @@ export class ProcessRecords {
     const killed: number[] = [];
     const skipped: number[] = [];
     for (const record of this.list()) {
+      if (options.spare?.has(record.pid)) continue;
       if (this.#ownerAlive(record)) {
         skipped.push(record.pid);
         continue;
@@ -174,8 +179,13 @@ export class ProcessRecords {
       this.remove(record.pid);
     }
     if (options.scanOwners !== false) {
-      for (const pid of await reapOrphans({ logger, graceMs: options.graceMs ?? 5000 }))
-        if (!killed.includes(pid)) killed.push(pid);
+      const scan = {
+        logger,
+        graceMs: options.graceMs ?? 5000,
+        ...(options.keepTag ? { keepTag: options.keepTag } : {}),
+        ...(options.spare ? { spare: options.spare } : {}),
+      };
+      for (const pid of await reapOrphans(scan)) if (!killed.includes(pid)) killed.push(pid);
     }
     return { killed, skipped };
   }

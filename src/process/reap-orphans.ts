@@ -9,6 +9,13 @@ export interface ReapOrphansOptions {
   /** Grace between SIGTERM and SIGKILL, ms. @default 5000 */
   graceMs?: number;
   logger?: pino.Logger;
+  /**
+   * Owner tag of this kernel's state directory (`keep-…`): markers with another `keep-` tag belong to servers kept
+   * for adoption by a daemon on another state directory, and are never touched. @default none (every `keep-` marker is spared)
+   */
+  keepTag?: string;
+  /** Pids never signalled (servers this kernel just adopted). */
+  spare?: ReadonlySet<number>;
 }
 
 function ownGroup(): number | null {
@@ -51,7 +58,10 @@ export async function reapOrphans(options: ReapOrphansOptions = {}): Promise<num
   const logger = options.logger ?? pino({ level: 'silent' });
   const graceMs = options.graceMs ?? 5000;
   const mine = ownGroup();
-  const orphans = findOwnedProcesses().filter((p) => p.pgid !== mine && !isOwnerAlive(p.owner));
+  const kept = (p: OwnedProcess) => p.owner.tag.startsWith('keep-') && p.owner.tag !== options.keepTag;
+  const orphans = findOwnedProcesses().filter(
+    (p) => p.pgid !== mine && !kept(p) && !options.spare?.has(p.pid) && !isOwnerAlive(p.owner),
+  );
   const leaders = orphans.filter((p) => p.pid === p.pgid);
   const ledGroups = new Set(leaders.map((p) => p.pgid));
   const loners = orphans.filter((p) => !ledGroups.has(p.pgid));

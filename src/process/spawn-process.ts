@@ -1,7 +1,9 @@
-import { statSync } from 'node:fs';
-import { execa } from 'execa';
+import { closeSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { execa, type Options } from 'execa';
 import pino from 'pino';
 import { SpawnFailedError } from '../errors/error-catalog.js';
+import { FileTail } from './file-tail.js';
 import { LineSplitter } from './line-splitter.js';
 import { LogRing } from './log-ring.js';
 import { ManagedChildProcess } from './managed-child-process.js';
@@ -37,6 +39,12 @@ export interface SpawnOptions {
   records?: ProcessRecords;
   /** Longest output line kept whole, in characters; longer lines are split. @default 16384 */
   maxLineLength?: number;
+  /**
+   * Write stdout and stderr to this file (appended, mode 0600) instead of pipes, and follow it: the process can
+   * then outlive this one (a daemon handing its servers over, guides/durable-state.md). Lines are reported as
+   * `stderr`. @default pipes
+   */
+  outputFile?: string;
 }
 
 /** How a process ended. */
@@ -76,6 +84,13 @@ export interface ManagedProcess {
   stop(options?: { timeoutMs?: number }): Promise<ExitInfo & { forced: boolean }>;
   /** SIGKILL to the whole group now; resolves once no member is left. */
   kill(): Promise<ExitInfo>;
+  /** File the process writes its output to, when it does not write to pipes. */
+  readonly outputFile?: string | undefined;
+  /**
+   * Lets the process outlive this kernel (a planned handover): it leaves the exit safety net and its output is no
+   * longer followed; the watchdog and the process record keep covering it until a successor adopts it.
+   */
+  handOver?(): void;
 }
 
 function validateCwd(cwd: string | undefined): string {
@@ -116,6 +131,23 @@ function validateArgs(command: string, args: unknown): void {
 
 let processOwnerMarker: string | undefined;
 
+// Appended to (a restarted server adds to its instance's file); the offset is where this process's output begins.
+// Created here first so it is 0600 whatever the umask.
+function openOutputFile(file: string): { file: string; from: number } {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const fd = openSync(file, 'a', 0o600);
+    const from = fstatSync(fd).size;
+    closeSync(fd);
+    return { file, from };
+  } catch (error) {
+    throw new SpawnFailedError(
+      `Could not open the output file ${file}: ${(error as Error).message}. Check that the state directory is writable. Nothing was spawned.`,
+      { path: file, cause: error, details: { reason: 'output_file' } },
+    );
+  }
+}
+
 // The child's whole environment: the kernel's, minus `unset`, plus the plan's own variables, plus the owner
 // marker (last, so no plan can forge it) that lets a watchdog or the next kernel find it after a crash.
 function childEnv(env: Record<string, string>, unset: string[], owner: string): Record<string, string> {
@@ -149,19 +181,21 @@ export async function spawnProcess(options: SpawnOptions): Promise<ManagedProces
   // line, the watchdog finds it by the owner marker in its environment.
   await options.watchdog?.start();
 
-  const subprocess = execa(resolved.path, options.args, {
+  const output = options.outputFile === undefined ? undefined : openOutputFile(options.outputFile);
+  const execaOptions: Options = {
     cwd,
     env,
     extendEnv: false,
     detached: true, // own process group: pgid = pid, so the group can be signalled as one
     cleanup: true, // (execa ignores it with detached; the watchdog and the exit safety net do the work)
     stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
+    stdout: output ? { file: output.file, append: true } : 'pipe',
+    stderr: output ? { file: output.file, append: true } : 'pipe',
     buffer: false,
     reject: false,
     stripFinalNewline: false,
-  });
+  };
+  const subprocess = execa(resolved.path, options.args, execaOptions);
   const pid = subprocess.pid;
   if (pid === undefined) {
     const result = await subprocess;
@@ -190,6 +224,7 @@ export async function spawnProcess(options: SpawnOptions): Promise<ManagedProces
     logger,
     watchdog: options.watchdog,
     records: options.records,
+    outputFile: options.outputFile,
   });
   const splitter = (stream: 'stdout' | 'stderr') =>
     new LineSplitter(
@@ -204,8 +239,16 @@ export async function spawnProcess(options: SpawnOptions): Promise<ManagedProces
       },
       { maxLineLength: options.maxLineLength },
     );
-  managed.attachOutput(subprocess.stdout, splitter('stdout'));
-  managed.attachOutput(subprocess.stderr, splitter('stderr'));
+  if (output) {
+    const lines = splitter('stderr');
+    managed.attachTail(
+      new FileTail(output.file, { from: output.from, onChunk: (chunk) => lines.write(chunk) }),
+      lines,
+    );
+  } else {
+    managed.attachOutput(subprocess.stdout, splitter('stdout'));
+    managed.attachOutput(subprocess.stderr, splitter('stderr'));
+  }
   logger.debug({ instanceId, pid, command: resolved.path, args: options.args }, 'process spawned');
   try {
     await managed.register();

@@ -3,8 +3,11 @@
 // process group — and every process whose environment carries SHIC_OWNER=<--owner> (Linux: /proc/*/environ),
 // which covers a server exec'd before its "watch" line was written — is SIGTERMed, given --grace-ms to exit,
 // and SIGKILLed if still there. Plain Node ESM with no dependencies so it runs under `node` without a build.
-//   stdin lines: "watch <pgid> <startTimeMs>" | "unwatch <pgid>"
-//   args: --kernel-pid N --grace-ms N --clk-tck N [--owner <kernelPid>:<kernelStartTime>:<tag>]
+// With --keep-grace-ms N (adoption, guides/durable-state.md) the kernel's end does not kill at once: the watchdog
+// waits up to N ms for a successor daemon, which adopts the servers and SIGKILLs this watchdog; when none comes, it
+// kills as above. "mode now" (a kernel that stopped its servers itself) skips the wait.
+//   stdin lines: "watch <pgid> <startTimeMs>" | "unwatch <pgid>" | "mode now" | "mode keep"
+//   args: --kernel-pid N --grace-ms N --clk-tck N [--owner <kernelPid>:<kernelStartTime>:<tag>] [--keep-grace-ms N]
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -16,6 +19,8 @@ const argValue = (name, fallback) => {
 };
 const kernelPid = argValue('--kernel-pid', 0);
 const graceMs = argValue('--grace-ms', 3000);
+const keepGraceMs = argValue('--keep-grace-ms', 0);
+let keep = keepGraceMs > 0;
 const clkTck = argValue('--clk-tck', 100);
 const isLinux = process.platform === 'linux';
 const ownerIndex = args.indexOf('--owner');
@@ -123,6 +128,22 @@ function signalMarked(p, sig) {
   } catch {}
 }
 
+function anythingLeft() {
+  return [...watched].some(([pgid, started]) => isOurs(pgid, started)) || markedProcesses().length > 0;
+}
+
+let ending = false;
+// The kernel is gone. With adoption on, give a successor the grace to adopt (it kills this process when it does).
+async function kernelGone() {
+  if (ending) return;
+  ending = true;
+  if (keep) {
+    const deadline = Date.now() + keepGraceMs;
+    while (Date.now() < deadline && anythingLeft()) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await reapAndExit();
+}
+
 let reaping = false;
 async function reapAndExit() {
   if (reaping) return;
@@ -148,6 +169,10 @@ function onLine(line) {
   const [cmd, a, b] = line.trim().split(/\s+/);
   const pgid = Number(a);
   if (!Number.isInteger(pgid) || pgid <= 1) return;
+  if (cmd === 'mode') {
+    keep = a === 'keep' && keepGraceMs > 0;
+    return;
+  }
   if (cmd === 'watch' && Number.isFinite(Number(b))) watched.set(pgid, Number(b));
   else if (cmd === 'unwatch') watched.delete(pgid);
 }
@@ -163,9 +188,9 @@ process.stdin.on('data', (chunk) => {
     nl = pending.indexOf('\n');
   }
 });
-process.stdin.on('end', reapAndExit);
-process.stdin.on('close', reapAndExit);
-process.stdin.on('error', reapAndExit);
+process.stdin.on('end', kernelGone);
+process.stdin.on('close', kernelGone);
+process.stdin.on('error', kernelGone);
 for (const sig of ['SIGINT', 'SIGHUP', 'SIGTERM']) process.on(sig, reapAndExit);
 
 // Backup for a pipe that was inherited by some other process: also notice the kernel pid disappearing.
@@ -175,6 +200,6 @@ if (kernelPid > 0) {
     const now = startTime(kernelPid);
     const zombie = isLinux && statFields(kernelPid)?.[0] === 'Z';
     const gone = zombie || now === null || (kernelStart !== null && Math.abs(now - kernelStart) > 1000);
-    if (gone) reapAndExit();
+    if (gone) kernelGone();
   }, 1000);
 }

@@ -221,6 +221,21 @@ export class Residency {
     });
   }
 
+  /**
+   * Charges a server that already runs (adopted from a previous daemon) at once, without queueing or evicting: its
+   * memory is already taken. A detected budget was measured with that memory in use, so it grows by the same bytes.
+   */
+  adopt(instance: ResidentInstance, need: MemoryNeed): void {
+    const devices = { ...this.#budget.devices };
+    for (const [device, bytes] of Object.entries(need.bytes)) {
+      const budget = devices[device];
+      if (budget && budget.source !== 'configured')
+        devices[device] = { ...budget, totalBytes: budget.totalBytes + bytes };
+    }
+    this.#budget = { ...this.#budget, devices };
+    this.#charge({ instance, need, enqueuedAt: this.#o.now(), evicted: [], position: 0, settle: () => {} });
+  }
+
   /** The instance stopped or failed: its memory is free again. */
   release(instanceId: string): void {
     const drain = this.#draining.get(instanceId);

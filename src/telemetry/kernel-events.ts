@@ -29,6 +29,8 @@ export type StopReason = 'requested' | 'idle' | 'close' | 'failed' | 'aborted' |
 export interface KernelEventMap {
   'instance.starting': InstanceEventBase & { attempt: number; port?: number };
   'instance.spawned': InstanceEventBase & { pid: number; port?: number; spawnMs: number };
+  /** A server a previous daemon started was taken over instead of spawned (guides/durable-state.md). */
+  'instance.adopted': InstanceEventBase & { pid: number; port?: number; ownerMarker: string };
   'instance.progress': InstanceEventBase & ProgressReport;
   /** `readyMs`: from the start of this attempt to ready; `queuedMs`: time spent before the start began. */
   'instance.ready': InstanceEventBase & { readyMs: number; queuedMs: number; pid?: number; port?: number };
