@@ -75,6 +75,10 @@ describe.each(SUPPORTED_MAJORS)('the packed package on Node.js %i', (major) => {
     project = join(work, `node-${major}`);
     env = {
       PATH: `${dirname(node)}${delimiter}${process.env.PATH}`,
+      // Native modules (better-sqlite3) build against this Node's own headers, which its package ships.
+      ...(major === Number(process.versions.node.split('.')[0])
+        ? {}
+        : { npm_config_nodedir: dirname(dirname(node)) }),
       SHIC_LLAMA_SERVER: llama.binaryPath,
       XDG_STATE_HOME: join(project, 'state'),
     };
