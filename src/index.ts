@@ -198,9 +198,15 @@ export { authHeaders } from './http/auth-headers.js';
 export { clientHost } from './http/client-host.js';
 export { errorCode, isConnectionRefused } from './http/error-code.js';
 export { type HttpProbeOptions, type HttpProbeResponse, httpProbe } from './http/http-probe.js';
+export type { AdoptionRefusal, AdoptionReport } from './kernel/adopt-instances.js';
 export { createKernel } from './kernel/create-kernel.js';
 export { Kernel } from './kernel/kernel.js';
-export { defaultStateDir, type KernelOptions, type ResidencyOptionsInput } from './kernel/kernel-options.js';
+export {
+  type AdoptionOptions,
+  defaultStateDir,
+  type KernelOptions,
+  type ResidencyOptionsInput,
+} from './kernel/kernel-options.js';
 export type { EnsureInstanceOptions } from './lifecycle/instance-manager.js';
 export {
   STARTUP_PLAN_CHECKS,
@@ -219,6 +225,14 @@ export {
 export { type NvidiaGpu, parseNvidiaSmiCsv, queryNvidiaGpus } from './residency/nvidia-smi.js';
 export type { DeviceUsage, MemoryNeed, ResidencySnapshot } from './residency/residency.js';
 export { exposeSecret, Secret } from './secret/secret.js';
+export {
+  type AttemptQuery,
+  type AttemptRetention,
+  StateStore,
+  type StateStoreOptions,
+  type StoredInstance,
+  type StoredLease,
+} from './store/state-store.js';
 export { EventBus, type EventOf } from './telemetry/event-bus.js';
 export type {
   InstanceEventBase,

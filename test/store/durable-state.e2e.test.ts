@@ -76,7 +76,8 @@ function setup(name: string, options: { graceMs?: number; deployments?: string[]
     ),
     '',
   ].join('\n');
-  const shic = (args: string[]) => execa('node', [SHIC_BIN, ...args], { env, reject: false, timeout: 120_000 });
+  const shic = (args: string[]) =>
+    execa('node', [SHIC_BIN, ...args], { env, reject: false, timeout: 120_000 });
   const ps = async () => JSON.parse((await shic(['ps', '--json'])).stdout) as Instance[];
   const start = async (command: 'up' | 'restart', extra: string[] = []) => {
     const child = () => daemons[daemons.length - 1]!;
@@ -86,17 +87,22 @@ function setup(name: string, options: { graceMs?: number; deployments?: string[]
       health: async () => {
         const health = await shic(['health', '--json']);
         // A SIGKILLed daemon leaves its address behind: only the new daemon's answer counts.
-        return { exitCode: health.exitCode === 0 && JSON.parse(health.stdout).daemon?.pid === child().pid ? 0 : 1 };
+        return {
+          exitCode: health.exitCode === 0 && JSON.parse(health.stdout).daemon?.pid === child().pid ? 0 : 1,
+        };
       },
       daemons,
       timeoutMs: 120_000,
       intervalMs: 100,
       label: `shic ${command}`,
     });
-    await waitUntil(async () => (await ps()).filter((i) => i.state === 'ready').length === deployments.length, {
-      timeoutMs: 120_000,
-      message: `${deployments.join(', ')} ready`,
-    });
+    await waitUntil(
+      async () => (await ps()).filter((i) => i.state === 'ready').length === deployments.length,
+      {
+        timeoutMs: 120_000,
+        message: `${deployments.join(', ')} ready`,
+      },
+    );
     const instances = await ps();
     for (const i of instances) if (i.pid) serverPids.add(i.pid);
     return { child: started, instances, daemonPid: started.pid! };
@@ -134,7 +140,10 @@ function watchdogOf(daemonPid: number): number | undefined {
   return undefined;
 }
 
-const spawnedLines = (output: unknown) => String(output ?? '').split('\n').filter((l) => l.includes('"msg":"process spawned"'));
+const spawnedLines = (output: unknown) =>
+  String(output ?? '')
+    .split('\n')
+    .filter((l) => l.includes('"msg":"process spawned"'));
 
 describe('durable state across daemon restarts (real llama-server)', () => {
   it('shic restart: three loaded deployments keep their pids and leases, nothing loads again, requests stay recorded', async () => {
