@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchContext, Benchmark } from './benchmark.js';
 import { coldStart } from './cold-start.js';
 import { controlApiEnsure } from './control-api-ensure.js';
+import { daemonRestart } from './daemon-restart.js';
 import { gatewayCold } from './gateway-cold.js';
 import { gatewayOverhead } from './gateway-overhead.js';
 import { gatewayStreams } from './gateway-streams.js';
@@ -30,6 +31,7 @@ const BENCHMARKS: Benchmark[] = [
   residencyEstimate,
   residencySwap,
   residencyTrace,
+  daemonRestart,
 ];
 
 const RESULTS_FILE = fileURLToPath(new URL('./results/latest.json', import.meta.url));
