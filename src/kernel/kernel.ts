@@ -413,7 +413,7 @@ export class Kernel {
       const keep = options.keep === true && this.#options.adoption !== false;
       if (keep) {
         this.#journal?.detach();
-        const kept = this.#manager.handOverAll();
+        const kept = await this.#manager.handOverAll();
         this.logger.info({ instances: kept.map((i) => i.id) }, 'servers kept running for the next daemon');
       } else {
         await this.#manager.closeAll();

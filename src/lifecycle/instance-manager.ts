@@ -282,17 +282,19 @@ export class InstanceManager {
   }
 
   /**
-   * Hands every server over to a successor (a planned stop with `keep`): they keep running, this manager forgets
-   * them and refuses new work.
+   * Hands every serving server over to a successor (a planned stop with `keep`): they keep running, this manager
+   * forgets them and refuses new work. Instances still starting (nothing recorded for a successor yet) are stopped.
    */
-  handOverAll(): RuntimeInstance[] {
+  async handOverAll(): Promise<RuntimeInstance[]> {
     this.#closed = true;
-    const instances = [...this.#byId.values()].filter((instance) => instance.isUp);
-    for (const instance of instances) instance.handOver();
+    const all = [...this.#byId.values()];
+    const kept = all.filter((instance) => instance.isUp);
+    for (const instance of kept) instance.handOver();
+    await Promise.all(all.filter((instance) => !instance.isUp).map((instance) => instance.stop('close')));
     this.#byId.clear();
     this.#byKey.clear();
     this.#claims.clear();
-    return instances;
+    return kept;
   }
 
   /** The instance with this id, if the manager holds it (stopped instances are dropped). */
