@@ -116,6 +116,10 @@ export async function adoptInstances(context: AdoptionContext): Promise<Adoption
   const rows = store.listInstances();
   const leases = store.listLeases();
   report.watchdogKilled = killPredecessorWatchdog(store);
+  const forget = (row: StoredInstance) => {
+    store.removeInstance(row.instanceId);
+    context.secrets.remove(row.instanceId);
+  };
   for (const row of rows) {
     const identity = identify(row);
     if (identity !== 'ours') {
@@ -125,8 +129,7 @@ export async function adoptInstances(context: AdoptionContext): Promise<Adoption
         pid: row.pid,
         reason: identity,
       });
-      store.removeInstance(row.instanceId);
-      context.secrets.remove(row.instanceId);
+      forget(row);
       continue;
     }
     const pid = row.pid!;
@@ -144,8 +147,7 @@ export async function adoptInstances(context: AdoptionContext): Promise<Adoption
         reason,
         ...(detail ? { detail } : {}),
       });
-      store.removeInstance(row.instanceId);
-      context.secrets.remove(row.instanceId);
+      forget(row);
     };
     if (!context.resolveSpec) {
       await stop('adoption_off');
@@ -226,8 +228,7 @@ export async function adoptInstances(context: AdoptionContext): Promise<Adoption
         detail: errorMessage(error),
       });
       await terminateGroup(pid, row.processStart!, context.stopTimeoutMs);
-      store.removeInstance(row.instanceId);
-      context.secrets.remove(row.instanceId);
+      forget(row);
     }
   }
   // Leases of instances that were not adopted go with them.

@@ -32,6 +32,8 @@ export interface KernelJournalOptions {
 export class KernelJournal {
   readonly #o: KernelJournalOptions;
   readonly #adopted = new Map<string, AdoptionMark>();
+  // The plan whose secrets are on disk, per instance: they change only with the plan (a restart), not per event.
+  readonly #secretsOf = new Map<string, unknown>();
   readonly #off: (() => void)[] = [];
   #detached = false;
 
@@ -116,13 +118,17 @@ export class KernelJournal {
       adoptions: mark?.adoptions ?? 0,
       updatedAt: this.#o.now(),
     };
-    this.#o.secrets?.write(instanceId, secrets);
+    if (this.#o.secrets && this.#secretsOf.get(instanceId) !== instance.plan) {
+      this.#o.secrets.write(instanceId, secrets);
+      this.#secretsOf.set(instanceId, instance.plan);
+    }
     this.#o.store.putInstance(row);
   }
 
   #removeInstance(instanceId: string): void {
     if (this.#detached) return;
     this.#adopted.delete(instanceId);
+    this.#secretsOf.delete(instanceId);
     this.#o.store.removeInstance(instanceId);
     this.#o.secrets?.remove(instanceId);
   }

@@ -6,7 +6,7 @@ import { LineSplitter } from './line-splitter.js';
 import { LogRing } from './log-ring.js';
 import type { OrphanWatchdog } from './orphan-watchdog.js';
 import { isProcessAlive, listGroupMembers, readProcessStartTime, sameStartTime } from './proc-info.js';
-import { groupMatches, pollUntil, signalGroup } from './process-group.js';
+import { groupMatches, pollUntil, signalGroup, terminateGroup } from './process-group.js';
 import type { ProcessRecords } from './process-records.js';
 import type { ExitInfo, ManagedProcess } from './spawn-process.js';
 
@@ -54,7 +54,6 @@ export class AdoptedProcess implements ManagedProcess {
   #tail: FileTail | undefined;
   #splitter: LineSplitter | undefined;
   #stopping: Promise<ExitInfo & { forced: boolean }> | undefined;
-  #forced = false;
   #released = false;
   #handedOver = false;
 
@@ -104,13 +103,12 @@ export class AdoptedProcess implements ManagedProcess {
   #followOutput(): void {
     const file = this.outputFile;
     if (file === undefined) return;
-    let size = 0;
+    let from = 0;
     try {
-      size = statSync(file).size;
+      from = Math.max(0, statSync(file).size - BACKLOG_BYTES);
     } catch {
       return;
     }
-    const from = Math.max(0, size - BACKLOG_BYTES);
     let live = false;
     let cutLine = from > 0; // the backlog's first line was probably cut in half
     const splitter = new LineSplitter((line) => {
@@ -121,13 +119,11 @@ export class AdoptedProcess implements ManagedProcess {
       this.logRing.push('stderr', line);
       if (live) this.#init.onLine?.(line);
     });
-    const backlog = new FileTail(file, { from, onChunk: (chunk) => splitter.write(chunk) });
-    backlog.start();
-    backlog.stop();
+    // `start` reads what is already there at once: the backlog; everything after it is live.
+    this.#tail = new FileTail(file, { from, onChunk: (chunk) => splitter.write(chunk) });
+    this.#tail.start();
     live = true;
     this.#splitter = splitter;
-    this.#tail = new FileTail(file, { from: size, onChunk: (chunk) => splitter.write(chunk) });
-    this.#tail.start();
   }
 
   #stopTail(): void {
@@ -176,28 +172,17 @@ export class AdoptedProcess implements ManagedProcess {
   }
 
   async #stop(timeoutMs: number): Promise<ExitInfo & { forced: boolean }> {
-    if (this.#groupAlive()) {
-      signalGroup(this.pgid, 'SIGTERM');
-      if (!(await pollUntil(() => !this.#groupAlive(), timeoutMs))) await this.#killGroup();
-    }
+    const { forced } = await terminateGroup(this.pgid, this.startedAt, timeoutMs);
     const info = await this.exited;
     this.#release();
-    return { ...info, forced: this.#forced };
+    return { ...info, forced };
   }
 
-  kill(): Promise<ExitInfo> {
-    return this.#killGroup().then(() => {
-      this.#release();
-      return this.exited;
-    });
-  }
-
-  async #killGroup(): Promise<void> {
-    if (this.#groupAlive()) {
-      this.#forced = true;
-      signalGroup(this.pgid, 'SIGKILL');
-    }
+  async kill(): Promise<ExitInfo> {
+    if (groupMatches(this.pgid, this.startedAt)) signalGroup(this.pgid, 'SIGKILL');
     await pollUntil(() => !this.#groupAlive(), 5000);
-    await this.exited;
+    const info = await this.exited;
+    this.#release();
+    return info;
   }
 }

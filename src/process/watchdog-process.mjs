@@ -128,18 +128,19 @@ function signalMarked(p, sig) {
   } catch {}
 }
 
-function anythingLeft() {
-  return [...watched].some(([pgid, started]) => isOurs(pgid, started)) || markedProcesses().length > 0;
-}
-
 let ending = false;
 // The kernel is gone. With adoption on, give a successor the grace to adopt (it kills this process when it does).
+// The wait ends early once every watched group is gone, unless a marked process no watch line named was found (the
+// scan of every /proc/<pid>/environ runs once here, not at every poll).
 async function kernelGone() {
   if (ending) return;
   ending = true;
   if (keep) {
     const deadline = Date.now() + keepGraceMs;
-    while (Date.now() < deadline && anythingLeft()) await new Promise((resolve) => setTimeout(resolve, 250));
+    const unwatchedMarked = markedProcesses().some((p) => !watched.has(p.pgid));
+    const groupsLeft = () => [...watched].some(([pgid, started]) => isOurs(pgid, started));
+    while (Date.now() < deadline && (unwatchedMarked || groupsLeft()))
+      await new Promise((resolve) => setTimeout(resolve, 250));
   }
   await reapAndExit();
 }
