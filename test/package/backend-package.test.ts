@@ -75,7 +75,8 @@ describe('a backend package (examples/custom-backend) as its author ships it', (
       expect.arrayContaining(['dist/index.js', 'dist/index.d.ts']),
     );
     backendTarball = join(work, info!.filename);
-  });
+    // Installing this package builds better-sqlite3 from source (no prebuilt binary can be fetched here): minutes.
+  }, 900_000);
 
   describe('installed beside this package in a fresh project', () => {
     beforeAll(async () => {
