@@ -129,7 +129,7 @@ export class Kernel {
       }
       return new Set((this.#adoption?.adopted ?? []).map((a) => a.pid));
     };
-    this.#init = Promise.all([
+    const budgetDetected =
       residencyOptions && this.#residency
         ? detectMemoryBudget(residencyOptions).then(
             (budget) => {
@@ -139,17 +139,18 @@ export class Kernel {
             // Without a budget nothing is enforced: better than a kernel that can start nothing.
             (error: unknown) => this.logger.error({ err: error }, 'detecting the memory budget failed'),
           )
-        : undefined,
-    ])
-      .then(adopt)
-      .then((spare) =>
-        records.reapStale(this.logger, { keepTag, spare }).then(
-          ({ killed }) => {
-            if (killed.length) this.logger.warn({ killed }, 'reaped processes left by a dead kernel');
-          },
-          (error: unknown) => this.logger.error({ err: error }, 'reaping stale processes failed'),
-        ),
+        : Promise.resolve();
+    const reap = (spare: ReadonlySet<number>) =>
+      records.reapStale(this.logger, { keepTag, spare }).then(
+        ({ killed }) => {
+          if (killed.length) this.logger.warn({ killed }, 'reaped processes left by a dead kernel');
+        },
+        (error: unknown) => this.logger.error({ err: error }, 'reaping stale processes failed'),
       );
+    // Without a store there is nothing to adopt: reaping need not wait for the budget.
+    this.#init = options.store
+      ? budgetDetected.then(adopt).then(reap)
+      : Promise.all([budgetDetected, reap(new Set())]).then(() => undefined);
     this.#manager = new InstanceManager({
       registry: this.#registry,
       events: this.#events,
