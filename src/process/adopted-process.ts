@@ -56,6 +56,9 @@ export class AdoptedProcess implements ManagedProcess {
   #stopping: Promise<ExitInfo & { forced: boolean }> | undefined;
   #released = false;
   #handedOver = false;
+  // Looks once whether the process is gone (the poll's check): a stop that saw the group go need not wait for the
+  // next poll, whose timer is unref'd and would not keep a process with nothing else to do alive.
+  #checkExit: () => void = () => {};
 
   constructor(init: AdoptedProcessInit) {
     this.#init = init;
@@ -70,6 +73,7 @@ export class AdoptedProcess implements ManagedProcess {
     this.#logger = init.logger ?? pino({ level: 'silent' });
     this.exited = new Promise<ExitInfo>((resolve) => {
       const check = () => {
+        if (this.#exitInfo !== null) return;
         if (this.#isSame()) return;
         clearInterval(this.#poll);
         this.#stopTail();
@@ -79,6 +83,7 @@ export class AdoptedProcess implements ManagedProcess {
         resolve(info);
         if (!this.#handedOver && listGroupMembers(this.pgid).length === 0) this.#release();
       };
+      this.#checkExit = check;
       this.#poll = setInterval(check, init.pollMs ?? 250);
       this.#poll.unref();
     });
@@ -173,6 +178,7 @@ export class AdoptedProcess implements ManagedProcess {
 
   async #stop(timeoutMs: number): Promise<ExitInfo & { forced: boolean }> {
     const { forced } = await terminateGroup(this.pgid, this.startedAt, timeoutMs);
+    this.#checkExit();
     const info = await this.exited;
     this.#release();
     return { ...info, forced };
@@ -181,6 +187,7 @@ export class AdoptedProcess implements ManagedProcess {
   async kill(): Promise<ExitInfo> {
     if (groupMatches(this.pgid, this.startedAt)) signalGroup(this.pgid, 'SIGKILL');
     await pollUntil(() => !this.#groupAlive(), 5000);
+    this.#checkExit();
     const info = await this.exited;
     this.#release();
     return info;
